@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh Debian 12 machine: `make demo`, `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+APT_PKGS := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng \
+            fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-en-us \
+            chromium poppler-utils
+
+.PHONY: install demo test test-fast bench clean-demo system-deps
+
+system-deps:
+	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q kaz \
+	    || ! command -v chromium >/dev/null || [ ! -f /usr/share/hunspell/kk_KZ.dic ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PKGS); \
+	fi
+
+$(STAMP): pyproject.toml
+	$(MAKE) system-deps
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch/torchvision as DESIGN.md verified (EasyOCR needs torchvision); pip takes them from the local disk.
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	RAY_AUTH_MODE=disabled $(VENV)/bin/qazflow build output=demo_output
+
+test: install
+	RAY_AUTH_MODE=disabled $(VENV)/bin/python -m pytest -q
+
+bench: install
+	RAY_AUTH_MODE=disabled $(VENV)/bin/python -m pytest -q tests/benchmarks -s -p no:cacheprovider
+
+clean-demo:
+	rm -rf demo_output

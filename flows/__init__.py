@@ -1,0 +1,1 @@
+"""Ray Data pipelines that wire qazflow's operators; the CLI and Hydra config."""

@@ -1,0 +1,158 @@
+"""`qazflow build`: inputs → pages → curated documents → token shards → report.
+
+Only wiring lives here: which operator runs where, with what resources, reading and
+writing. Each stage is resumable (flows/stages.py).
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from omegaconf import DictConfig, OmegaConf
+
+from flows.config import check_inputs
+from flows.inputs import ReadBookPages, ReadTextFiles, find_books, find_text_files
+from flows.report import write_report
+from flows.runtime import actor_pool, log, ray_session
+from flows.shards import build_shards
+from flows.stages import StageLog, stage_key
+from flows.storage import S3Settings, Storage, join
+from operators.books.assemble import BookAssembly
+from operators.books.pdf import PdfTextLayer
+from operators.text.basic import LengthFilter, add_exact_keys, mark_exact_duplicates
+from operators.text.langid import FastTextLangID, LanguageFilter
+from operators.text.readers import TextReader
+from schemas import CURATION, DOCUMENT, PAGE, REJECTED, validate
+
+# The order documents meet operators: the report accounts for each in this order.
+CURATION_STAGES = ["TextReader", "BookAssembly", "FastTextLangID", "LanguageFilter", "LengthFilter", "ExactDedup"]
+
+
+def storage_for(cfg: DictConfig) -> Storage:
+    return Storage(S3Settings(**OmegaConf.to_container(cfg.storage.s3)))
+
+
+def _pyarrow(fn, **kwargs):
+    return dict(fn=fn, batch_format="pyarrow", **kwargs)
+
+
+class AssembleBook:
+    """map_groups adapter: the page rows of one book → its document row."""
+
+    def __init__(self):
+        self.assemble = BookAssembly()
+
+    def __call__(self, pages: pa.Table) -> pa.Table:
+        rows = pages.to_pylist()
+        doc = self.assemble(rows[0]["book_id"], rows[0]["uri"], rows)
+        return validate(pa.Table.from_pylist([doc]), CURATION)
+
+
+def count_reasons(table: pa.Table) -> pa.Table:
+    counts = table.group_by("reason", use_threads=False).aggregate([("doc_id", "count")])
+    return pa.table({"reason": counts.column("reason").fill_null(""), "n": counts.column("doc_id_count")})
+
+
+def kept_only(table: pa.Table) -> pa.Table:
+    return validate(table.filter(pc.is_null(table.column("reason"))).drop_columns(["reason", "detail"]), DOCUMENT)
+
+
+def rejected_only(table: pa.Table) -> pa.Table:
+    return validate(table.filter(pc.is_valid(table.column("reason"))), REJECTED)
+
+
+def pages_stage(cfg, storage, stages, books) -> dict:
+    import ray
+
+    out = join(cfg.output, "pages")
+    key = stage_key("pages", books, OmegaConf.to_container(cfg.ocr))
+    if done := stages.finished("pages", key):
+        log(f"pages: already done ({done['pages']} pages), skipped")
+        return done
+    started = stages.start("pages", [out])
+    storage.makedirs(out)
+    pdf = PdfTextLayer(max_pages=cfg.ocr.max_pages, **OmegaConf.to_container(cfg.ocr.routing))
+    fs, path = storage.resolve(out)
+    pages = (
+        ray.data.from_items(books, override_num_blocks=max(1, len(books)))
+        .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
+    )
+    pages.write_parquet(path, filesystem=fs)
+    written = ray.data.read_parquet(path, filesystem=fs, schema=PAGE) if books else None
+    methods = Counter(r["method"] for r in written.select_columns(["method"]).take_all()) if written else {}
+    info = stages.finish("pages", key, started, {"books": len(books), "pages": sum(methods.values()),
+                                                 "by_method": dict(methods)})
+    log(f"pages: {info['pages']} page rows from {len(books)} books {dict(methods)}")
+    return info
+
+
+def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
+    import ray
+
+    docs_out, rejected_out = join(cfg.output, "documents"), join(cfg.output, "rejected")
+    key = stage_key("curate", text_files, upstream_key, OmegaConf.to_container(cfg.inputs),
+                    OmegaConf.to_container(cfg.filters), OmegaConf.to_container(cfg.dedup))
+    if done := stages.finished("curate", key):
+        log(f"curate: already done ({done['kept']} kept), skipped")
+        return done
+    started = stages.start("curate", [docs_out, rejected_out])
+    reader = TextReader(cfg.inputs.text_field, cfg.inputs.id_field, cfg.inputs.title_field, cfg.inputs.max_file_bytes)
+    parts = []
+    if text_files:
+        items = [{"uri": u} for u in text_files]
+        parts.append(ray.data.from_items(items, override_num_blocks=len(items))
+                     .map_batches(ReadTextFiles(storage, reader), batch_size=1, batch_format="pyarrow"))
+    if books:
+        fs, path = storage.resolve(join(cfg.output, "pages"))
+        parts.append(ray.data.read_parquet(path, filesystem=fs, schema=PAGE)
+                     .groupby("book_id").map_groups(AssembleBook, batch_format="pyarrow"))
+    docs = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+    lang = cfg.filters.lang
+    docs = (
+        docs.map_batches(FastTextLangID, fn_constructor_kwargs={"model_path": lang.model_path},
+                         compute=actor_pool(cfg), batch_size=256,
+                         batch_format="pyarrow")
+        .map_batches(**_pyarrow(LanguageFilter(list(lang.keep), dict(lang.min_score), lang.default_min_score)))
+        .map_batches(**_pyarrow(LengthFilter(cfg.filters.length.min_chars, cfg.filters.length.max_chars)))
+    )
+    if cfg.dedup.exact:
+        docs = docs.map_batches(**_pyarrow(add_exact_keys)).groupby("dedup_key").map_groups(
+            mark_exact_duplicates, batch_format="pyarrow")
+    curated = docs.materialize()
+
+    counts = Counter()
+    for row in curated.map_batches(**_pyarrow(count_reasons)).take_all():
+        counts[row["reason"]] += row["n"]
+    kept = counts.pop("", 0)
+    for out, select, n in ((docs_out, kept_only, kept), (rejected_out, rejected_only, sum(counts.values()))):
+        if n:
+            fs, path = storage.resolve(out)
+            curated.map_batches(**_pyarrow(select)).write_parquet(path, filesystem=fs, min_rows_per_file=50_000)
+    info = stages.finish("curate", key, started, {"documents_in": kept + sum(counts.values()), "kept": kept,
+                                                  "rejected": dict(sorted(counts.items()))})
+    log(f"curate: {info['documents_in']} documents in, {kept} kept, rejected {info['rejected']}")
+    return info
+
+
+def run_build(cfg: DictConfig) -> dict:
+    """Runs every stage (skipping finished ones) and returns the report."""
+    run_started = time.time()
+    storage = storage_for(cfg)
+    check_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
+    text_files, ignored_text = find_text_files(cfg, storage)
+    books, ignored_books = find_books(cfg, storage)
+    if not text_files and not books:
+        raise SystemExit("qazflow: nothing to do: give inputs.text=[...] and/or inputs.books=[...]")
+    stages = StageLog(storage, cfg.output, cfg.resume)
+    with ray_session(cfg):
+        pages = pages_stage(cfg, storage, stages, books) if books else None
+        curate = curate_stage(cfg, storage, stages, text_files, books, pages and pages["key"])
+        shards = build_shards(cfg, storage, stages, curate["key"])
+    return write_report(cfg, storage, {
+        "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
+        "pages": pages, "curate": curate, "shards": shards, "curation_stages": CURATION_STAGES,
+        "seconds": round(time.time() - run_started, 3),
+    })

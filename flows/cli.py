@@ -1,0 +1,88 @@
+"""The `qazflow` command.
+
+  qazflow build  key=value ...     run the build (embedded local Ray unless ray.address)
+  qazflow submit key=value ...     the same build as a Ray job on ray.address
+  qazflow status output=DIR        digitization and corpus progress
+  qazflow shards verify DIR        checksums, counts, manifest consistency
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from flows.config import ConfigError, describe, load_config
+
+USAGE = __doc__.strip()
+
+
+def _fail(message: str) -> int:
+    print(f"qazflow: error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_build(args: list[str]) -> int:
+    from flows.build import run_build
+
+    cfg = load_config(args)
+    report = run_build(cfg)
+    docs = report["documents"]
+    print(f"\nqazflow build finished in {report['timings']['total']:.1f}s")
+    print(f"  documents: {docs['in']} in = {docs['kept']} kept + {docs['rejected']} rejected "
+          f"{json.dumps(docs['rejected_by_reason'], ensure_ascii=False)}")
+    print(f"  shards:    {report['shards']['n_shards']} shards, {report['shards']['n_tokens']} tokens")
+    print(f"  outputs:   {cfg.output}/  (documents/ rejected/ pages/ shards/ report.json report.html)")
+    return 0 if docs["balanced"] else 1
+
+
+def cmd_submit(args: list[str]) -> int:
+    from flows.submit import submit
+
+    cfg = load_config(args)
+    if not cfg.ray.address:
+        return _fail("ray.address: required for submit, e.g. ray.address=http://HEAD:8265")
+    return submit(cfg.ray.address, args)
+
+
+def cmd_status(args: list[str]) -> int:
+    from flows.status import show_status
+
+    cfg = load_config(args)
+    return show_status(cfg)
+
+
+def cmd_shards(args: list[str]) -> int:
+    from flows.build import storage_for
+    from flows.verify import verify_shards
+
+    if len(args) < 2 or args[0] != "verify":
+        return _fail("usage: qazflow shards verify DIR [storage.s3.endpoint_url=...]")
+    target, overrides = args[1], args[2:]
+    cfg = load_config(overrides, require_output=False)
+    shards_dir = target if target.rstrip("/").endswith("shards") else f"{target.rstrip('/')}/shards"
+    problems = verify_shards(storage_for(cfg), shards_dir)
+    for problem in problems:
+        print(f"FAIL {problem}")
+    print("OK: shards match the manifest" if not problems else f"{len(problems)} problem(s)")
+    return 0 if not problems else 1
+
+
+COMMANDS = {"build": cmd_build, "submit": cmd_submit, "status": cmd_status, "shards": cmd_shards}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print(USAGE)
+        return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    command, args = argv[0], argv[1:]
+    if "--help" in args or "-h" in args:
+        print(USAGE + "\n\n" + describe())
+        return 0
+    try:
+        return COMMANDS[command](args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Starting or joining Ray, and how progress is shown."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from omegaconf import DictConfig
+
+
+def log(message: str) -> None:
+    print(f"[qazflow] {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def ray_session(cfg: DictConfig):
+    """Embedded local Ray when `ray.address` is null, else the given cluster.
+
+    A Ray already initialised in this process (a test session, a Ray job's driver) is
+    reused and left running.
+    """
+    import ray
+    from ray.data import DataContext
+
+    owned = not ray.is_initialized()
+    if owned:
+        if cfg.ray.address:
+            ray.init(address=cfg.ray.address, log_to_driver=True)
+        else:
+            # A local Ray only listens on this machine; token auth adds nothing there.
+            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+            ray.init(num_cpus=cfg.ray.num_cpus or os.cpu_count(), object_store_memory=cfg.ray.object_store_memory,
+                     include_dashboard=False, configure_logging=True, logging_level="warning")
+    context = DataContext.get_current()
+    mode = cfg.ray.progress
+    context.enable_progress_bars = mode == "bars" or (mode == "auto" and sys.stderr.isatty())
+    context.print_on_execution_start = False
+    try:
+        yield
+    finally:
+        if owned:
+            ray.shutdown()
+
+
+def actor_pool(cfg: DictConfig):
+    """An autoscaling pool for a stage that loads a model once per actor: up to one
+    actor per CPU in the cluster, or `ray.concurrency`."""
+    import ray
+
+    most = cfg.ray.concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return ray.data.ActorPoolStrategy(min_size=1, max_size=int(most))

@@ -1,0 +1,121 @@
+"""Local and S3 paths behind one small interface, built on pyarrow filesystems.
+
+A `Storage` is picklable (it keeps only settings), so Ray tasks and actors open files
+themselves on whichever node they run: no file contents pass through the driver.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlparse
+
+import pyarrow.fs as pafs
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+
+def is_s3(uri: str) -> bool:
+    return uri.startswith("s3://")
+
+
+def join(base: str, *parts: str) -> str:
+    return posixpath.join(base.rstrip("/"), *parts) if is_s3(base) else os.path.join(base, *parts)
+
+
+class Storage:
+    def __init__(self, s3: S3Settings = S3Settings()):
+        self.s3_settings = s3
+
+    def __getstate__(self):
+        return {"s3_settings": self.s3_settings}
+
+    def __setstate__(self, state):
+        self.s3_settings = state["s3_settings"]
+
+    @cached_property
+    def s3(self) -> pafs.S3FileSystem:
+        s = self.s3_settings
+        kwargs = {
+            "region": s.region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
+            "access_key": s.access_key_id or os.environ.get("AWS_ACCESS_KEY_ID"),
+            "secret_key": s.secret_access_key or os.environ.get("AWS_SECRET_ACCESS_KEY"),
+        }
+        endpoint = s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
+            kwargs.update(endpoint_override=parsed.netloc, scheme=parsed.scheme)
+        return pafs.S3FileSystem(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def resolve(self, uri: str) -> tuple[pafs.FileSystem, str]:
+        """(filesystem, path inside it) for a local path or an s3:// URI."""
+        if is_s3(uri):
+            return self.s3, uri.removeprefix("s3://").rstrip("/")
+        return pafs.LocalFileSystem(), os.path.abspath(uri)
+
+    def exists(self, uri: str) -> bool:
+        fs, path = self.resolve(uri)
+        return fs.get_file_info(path).type != pafs.FileType.NotFound
+
+    def is_dir(self, uri: str) -> bool:
+        fs, path = self.resolve(uri)
+        return fs.get_file_info(path).type == pafs.FileType.Directory
+
+    def list_files(self, uri: str) -> list[str]:
+        """All files under a directory (recursively), sorted, as URIs of the same kind."""
+        fs, path = self.resolve(uri)
+        infos = fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True))
+        paths = sorted(i.path for i in infos if i.type == pafs.FileType.File)
+        return [f"s3://{p}" if is_s3(uri) else p for p in paths]
+
+    def open_input(self, uri: str):
+        fs, path = self.resolve(uri)
+        return fs.open_input_file(path)
+
+    def read_bytes(self, uri: str) -> bytes:
+        with self.open_input(uri) as f:
+            return f.read()
+
+    def read_text(self, uri: str) -> str:
+        return self.read_bytes(uri).decode("utf-8")
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
+        """Writes a whole file so that readers see the old file or the new one, never a part.
+
+        S3 objects appear whole on PUT; locally we write a temporary file and rename it.
+        """
+        fs, path = self.resolve(uri)
+        if is_s3(uri):
+            with fs.open_output_stream(path) as f:
+                f.write(data)
+            return
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def write_text(self, uri: str, text: str) -> None:
+        self.write_bytes(uri, text.encode("utf-8"))
+
+    def delete(self, uri: str) -> None:
+        """Removes a file or a whole directory; nothing there is fine."""
+        fs, path = self.resolve(uri)
+        kind = fs.get_file_info(path).type
+        if kind == pafs.FileType.File:
+            fs.delete_file(path)
+        elif kind == pafs.FileType.Directory:  # on S3: every key under the prefix
+            fs.delete_dir(path)
+
+    def makedirs(self, uri: str) -> None:
+        fs, path = self.resolve(uri)
+        fs.create_dir(path, recursive=True)

@@ -1,0 +1,55 @@
+"""`qazflow submit`: the same build as a Ray job on a cluster, logs streamed back."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+RUNTIME_ENV = REPO / "cluster" / "runtime_env.yaml"
+TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
+
+
+def dashboard_url(address: str) -> str:
+    """The Jobs API lives on the dashboard: http://HOST:8265 (ray://HOST:10001 → HOST:8265)."""
+    if address.startswith(("http://", "https://")):
+        return address
+    host = address.removeprefix("ray://").split(":")[0]
+    return f"http://{host}:8265"
+
+
+def runtime_env() -> dict:
+    env = yaml.safe_load(RUNTIME_ENV.read_text()) if RUNTIME_ENV.exists() else {}
+    env = env or {}
+    env["working_dir"] = str(REPO)
+    return env
+
+
+def submit(address: str, overrides: list[str]) -> int:
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    # The job's driver runs on the cluster and joins it; every other override travels as given.
+    build_args = [o for o in overrides if not o.startswith("ray.address=")] + ["ray.address=auto"]
+    entrypoint = "python -m flows.cli build " + " ".join(shlex.quote(a) for a in build_args)
+    client = JobSubmissionClient(dashboard_url(address))
+    job_id = client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env())
+    print(f"[qazflow] submitted job {job_id} to {dashboard_url(address)}", file=sys.stderr, flush=True)
+
+    async def stream() -> None:
+        async for lines in client.tail_job_logs(job_id):
+            sys.stdout.write(lines)
+            sys.stdout.flush()
+
+    try:
+        asyncio.run(stream())
+    except KeyboardInterrupt:
+        client.stop_job(job_id)
+        print(f"[qazflow] stopped job {job_id}", file=sys.stderr)
+        return 130
+    status = client.get_job_status(job_id)
+    print(f"[qazflow] job {job_id}: {status}", file=sys.stderr)
+    return 0 if status == JobStatus.SUCCEEDED else 1

@@ -1,0 +1,1 @@
+"""Book operators: page extraction and routing, OCR, assembly into documents."""

@@ -1,0 +1,1 @@
+"""Near-duplicate detection: MinHash signatures, LSH band keys, connected components."""

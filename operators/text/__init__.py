@@ -1,0 +1,1 @@
+"""Text operators: readers of existing corpora and the curation chain."""

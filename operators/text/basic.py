@@ -1,0 +1,57 @@
+"""The minimal curation steps every run has: a length gate and exact-duplicate keys."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pyarrow as pa
+
+from operators.base import DocumentFilter
+
+_SPACE = re.compile(r"\s+")
+
+
+class LengthFilter(DocumentFilter):
+    """Rejects documents too short to teach anything or too long to be one document."""
+
+    def __init__(self, min_chars: int = 200, max_chars: int = 2_000_000):
+        self.min_chars = min_chars
+        self.max_chars = max_chars
+
+    def filter(self, doc: dict):
+        n = doc["n_chars"]
+        if n < self.min_chars:
+            return False, f"n_chars={n} < min_chars={self.min_chars}"
+        if n > self.max_chars:
+            return False, f"n_chars={n} > max_chars={self.max_chars}"
+        return True
+
+
+def exact_key(text: str) -> str:
+    """Texts that differ only in case or whitespace are the same document."""
+    return hashlib.sha1(_SPACE.sub(" ", text).strip().casefold().encode("utf-8")).hexdigest()
+
+
+def add_exact_keys(table: pa.Table) -> pa.Table:
+    """Adds `dedup_key`: the text key for kept rows; the doc_id for rejected ones, so a
+    rejected row always forms a group of its own and is never chosen over a kept one."""
+    keys = [
+        exact_key(text) if reason is None else f"rejected:{doc_id}"
+        for text, reason, doc_id in zip(
+            table.column("text").to_pylist(), table.column("reason").to_pylist(), table.column("doc_id").to_pylist()
+        )
+    ]
+    return table.append_column("dedup_key", pa.array(keys, pa.string()))
+
+
+def mark_exact_duplicates(group: pa.Table) -> pa.Table:
+    """Given all rows sharing one `dedup_key`: keeps the smallest doc_id, rejects the rest
+    with reason ExactDedup and the id of the document they duplicate."""
+    if group.num_rows > 1:
+        ids = group.column("doc_id").to_pylist()
+        keeper = min(ids)
+        reasons = [None if i == keeper else "ExactDedup" for i in ids]
+        details = [None if i == keeper else f"exact duplicate of {keeper}" for i in ids]
+        group = group.set_column(group.schema.get_field_index("reason"), "reason", pa.array(reasons, pa.string()))
+        group = group.set_column(group.schema.get_field_index("detail"), "detail", pa.array(details, pa.string()))
+    return group.drop_columns(["dedup_key"])

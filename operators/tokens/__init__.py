@@ -1,0 +1,1 @@
+"""Tokenization and token shards."""

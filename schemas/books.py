@@ -1,0 +1,43 @@
+"""Book pages and the digitization ledger (one row per book)."""
+import pyarrow as pa
+
+PAGE = pa.schema(
+    [
+        pa.field("book_id", pa.string(), nullable=False),
+        pa.field("page", pa.int32(), nullable=False),  # 1-based, reading order
+        pa.field("uri", pa.string(), nullable=False),
+        pa.field("method", pa.string(), nullable=False),  # textlayer | tesseract | easyocr | none
+        pa.field("route_reason", pa.string()),  # why this method was chosen
+        pa.field("text", pa.string()),
+        pa.field("confidence", pa.float32()),  # mean word confidence 0..100, null for text layer
+        pa.field("dpi", pa.int32()),
+        pa.field("engine", pa.string()),  # engine name and version
+        pa.field("config_hash", pa.string()),  # resume key together with (book_id, page)
+        pa.field("seconds", pa.float32()),
+        pa.field("error", pa.string()),  # null when the page was read
+    ]
+)
+
+LEDGER = pa.schema(
+    [
+        pa.field("book_id", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("author", pa.string()),
+        pa.field("year", pa.string()),
+        pa.field("language", pa.string()),
+        pa.field("collection", pa.string()),
+        pa.field("file", pa.string()),
+        pa.field("catalogued", pa.bool_()),
+        pa.field("metadata", pa.string()),  # JSON of the remaining catalog columns
+        pa.field("pages_total", pa.int32()),
+        pa.field("pages_textlayer", pa.int32()),
+        pa.field("pages_ocr", pa.int32()),
+        pa.field("pages_failed", pa.int32()),
+        pa.field("mean_confidence", pa.float32()),
+        pa.field("low_confidence_pages", pa.int32()),
+        pa.field("status", pa.string()),  # queued | in progress | done | failed | in corpus | rejected
+        pa.field("status_detail", pa.string()),
+        pa.field("first_run", pa.string()),
+        pa.field("last_run", pa.string()),
+    ]
+)
