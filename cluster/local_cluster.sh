@@ -24,11 +24,16 @@
 #   QAZFLOW_NUM_WORKERS            worker nodes besides the head [2]
 #   QAZFLOW_CPUS_PER_NODE          --num-cpus of every node [1]
 #   QAZFLOW_OBJECT_STORE_MEMORY    --object-store-memory per node, bytes [300000000]
-#   QAZFLOW_RAY_TEMP_DIR           Ray --temp-dir, shared by all nodes of the cluster [/tmp/ray]
-#                                  (keep it short: Ray puts unix sockets under it, and a
-#                                  socket path must stay under 108 bytes)
+#   QAZFLOW_RAY_TEMP_DIR           Ray --temp-dir, shared by all nodes of the cluster
+#                                  [/tmp/qazflow-ray]. At most 43 characters: Ray puts
+#                                  unix sockets under it (a socket path must stay under
+#                                  108 bytes), so use e.g. mkdtemp(dir="/tmp"), not
+#                                  pytest's long tmp_path. Not /tmp/ray on purpose: a
+#                                  plain `ray.init()` anywhere on the host would find
+#                                  /tmp/ray/ray_current_cluster and join this cluster.
 #   QAZFLOW_CLUSTER_STATE_DIR      pid/log files of this script [$QAZFLOW_RAY_TEMP_DIR/qazflow-cluster-$QAZFLOW_GCS_PORT]
-#   QAZFLOW_START_TIMEOUT          seconds to wait for all nodes + dashboard [120]
+#   QAZFLOW_START_TIMEOUT          seconds to wait, once the `ray start`s returned, for all
+#                                  nodes to be alive and the dashboard to answer [120]
 #   QAZFLOW_STOP_GRACE             seconds between SIGTERM and SIGKILL on stop [5]
 #
 # Notes
@@ -63,7 +68,7 @@ WORKER_PORTS_PER_NODE=${QAZFLOW_WORKER_PORTS_PER_NODE:-1000}
 NUM_WORKERS=${QAZFLOW_NUM_WORKERS:-2}
 CPUS_PER_NODE=${QAZFLOW_CPUS_PER_NODE:-1}
 OBJECT_STORE_MEMORY=${QAZFLOW_OBJECT_STORE_MEMORY:-300000000}
-TEMP_DIR=${QAZFLOW_RAY_TEMP_DIR:-/tmp/ray}
+TEMP_DIR=${QAZFLOW_RAY_TEMP_DIR:-/tmp/qazflow-ray}
 STATE_DIR=${QAZFLOW_CLUSTER_STATE_DIR:-$TEMP_DIR/qazflow-cluster-$GCS_PORT}
 START_TIMEOUT=${QAZFLOW_START_TIMEOUT:-120}
 STOP_GRACE=${QAZFLOW_STOP_GRACE:-5}
@@ -78,6 +83,9 @@ for v in GCS_PORT DASH_PORT CLIENT_PORT NODE_PORT_BASE WORKER_PORT_BASE WORKER_P
          NUM_WORKERS CPUS_PER_NODE OBJECT_STORE_MEMORY START_TIMEOUT STOP_GRACE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
 done
+
+((${#TEMP_DIR} <= 43)) || die "QAZFLOW_RAY_TEMP_DIR is ${#TEMP_DIR} characters long, at most 43 work (Ray's unix socket paths under it must stay under 108 bytes): $TEMP_DIR"
+[[ $TEMP_DIR == /* ]] || die "QAZFLOW_RAY_TEMP_DIR must be an absolute path: $TEMP_DIR"
 
 resolve_ray() {
   if [[ -n ${RAY_BIN:-} ]]; then
@@ -112,7 +120,13 @@ node_args() {
 
 # --- finding this cluster's processes --------------------------------------------------
 gcs_pids()    { pgrep -u "$(id -u)" -f -- "gcs_server .*--gcs_server_port=$GCS_PORT( |$)" || true; }
-raylet_pid()  { pgrep -u "$(id -u)" -f -- "raylet/raylet .*--node_manager_port=$(nm_port "$1")( |$)" | head -n1 || true; }
+raylet_pid() {  # the raylet of node i of THIS cluster: its node-manager port and its GCS port
+  local pid
+  for pid in $(pgrep -u "$(id -u)" -f -- "raylet/raylet .*--node_manager_port=$(nm_port "$1")( |$)" || true); do
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eqx -- "--gcs-address=[^ ]+:$GCS_PORT" && { echo "$pid"; return 0; }
+  done
+  return 0
+}
 sid_of()      { ps -o sid= -p "$1" 2>/dev/null | tr -d ' '; }
 port_open()   { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 dashboard_up() { curl -fsS -m 5 "$DASH_URL/api/version" >/dev/null 2>&1; }
@@ -159,7 +173,7 @@ cluster_pids() {
 
 print_addresses() {
   echo "dashboard (ray job submit --address / qazflow submit ray.address=): $DASH_URL"
-  echo "GCS (RAY_ADDRESS / ray.init(address=...)):                         $HOST:$GCS_PORT"
+  echo "GCS (export RAY_ADDRESS=$HOST:$GCS_PORT for ray status, ray.address=auto): $HOST:$GCS_PORT"
   echo "Ray Client (ray.address=ray://...):                                ray://$HOST:$CLIENT_PORT"
 }
 
@@ -178,10 +192,17 @@ start_node() {  # start_node i
   mapfile -t args < <(node_args "$i")
   if ((i == 0)); then
     args+=(--head --port="$GCS_PORT" --ray-client-server-port="$CLIENT_PORT"
-           --include-dashboard=true --dashboard-host=$HOST --dashboard-port="$DASH_PORT")
+           --include-dashboard=true --dashboard-host="$HOST" --dashboard-port="$DASH_PORT")
   else
     args+=(--address="$HOST:$GCS_PORT")
   fi
+  local p
+  for ((p = $(nm_port "$i"); p <= $(nm_port "$i") + 5; p++)); do
+    if port_open "$p"; then
+      log "port $p (node $i) is already in use: give each cluster on this host its own QAZFLOW_NODE_PORT_BASE and QAZFLOW_WORKER_PORT_BASE"
+      return 1
+    fi
+  done
   log "starting node $i ($([[ $i == 0 ]] && echo head || echo worker), node-manager port $(nm_port "$i"))"
   # setsid: the node's daemons form their own session, so `stop` can end exactly them.
   if ! setsid --wait "$RAY_BIN" start "${args[@]}" </dev/null >"$STATE_DIR/node-$i.log" 2>&1; then
@@ -189,7 +210,7 @@ start_node() {  # start_node i
     return 1
   fi
   local pid
-  pid=$( ((i == 0)) && gcs_pids | head -n1 || raylet_pid "$i")
+  if ((i == 0)); then pid=$(gcs_pids | head -n1); else pid=$(raylet_pid "$i"); fi
   [[ -n $pid ]] && sid_of "$pid" >>"$STATE_DIR/sids"
   return 0
 }
@@ -206,8 +227,13 @@ cmd_start() {
       port_open "$p" && die "port $p on $HOST is already in use by another process (set QAZFLOW_GCS_PORT / QAZFLOW_DASHBOARD_PORT / QAZFLOW_CLIENT_PORT)"
     done
     : >"$STATE_DIR/sids"
+    rm -f "$STATE_DIR"/node-*.log
   fi
-  trap 'log "start failed; stopping what was started"; show_logs; do_stop >/dev/null 2>&1 || true' ERR
+  if ((need_head)); then
+    trap 'log "start failed; stopping what was started"; show_logs; do_stop >/dev/null 2>&1 || true' ERR
+  else
+    trap 'log "start failed; the cluster was already running before, left as it is (stop it with: $0 stop)"; show_logs' ERR
+  fi
   if ((need_head)); then start_node 0; started_any=1; fi
   for ((i = 1; i <= NUM_WORKERS; i++)); do
     if [[ -z $(raylet_pid "$i") ]]; then start_node "$i"; started_any=1; fi
@@ -220,6 +246,7 @@ cmd_start() {
     if ((n >= NUM_NODES)) && dashboard_up; then break; fi
     if ((SECONDS >= deadline)); then
       log "timed out after ${START_TIMEOUT}s: $n/$NUM_NODES nodes alive, dashboard $(dashboard_up && echo up || echo 'not answering') at $DASH_URL/api/version"
+      ((need_head)) || log "(a head was already running on GCS port $GCS_PORT: was it started with other QAZFLOW_* settings, e.g. another QAZFLOW_DASHBOARD_PORT or QAZFLOW_NUM_WORKERS?)"
       false
     fi
     sleep 1

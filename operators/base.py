@@ -62,7 +62,9 @@ class DocumentFilter(DocumentOperator):
 
 def rows_to_table(rows: list[dict], schema: pa.Schema, extra: dict[str, pa.DataType] | None = None) -> pa.Table:
     """Rebuild a table from dicts keeping `schema`'s types, adding the `extra` columns."""
-    fields = list(schema)
+    # A column that was all-null so far has no type yet: take it from the values.
+    fields = [pa.field(f.name, pa.array([r.get(f.name) for r in rows]).type) if pa.types.is_null(f.type) else f
+              for f in schema]
     names = set(schema.names)
     for name, type_ in (extra or {}).items():
         if name not in names:

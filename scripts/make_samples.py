@@ -57,7 +57,8 @@ def clean_markdown(text: str) -> str:
     """Strip the markdown/LaTeX/citation artefacts the seeds carry."""
     text = re.sub(r"<https?://[^>]*>", "", text)
     text = re.sub(r"\^\{[^}]*\}", "", text)
-    text = re.sub(r"\$[^$]*\$", "", text.replace("\\$", "USD "))
+    text = re.sub(r"\$\\[^$]*\$", "", text)  # LaTeX math such as $\geq 0.005\%$
+    text = text.replace("\\$", "$")
     text = text.replace("**", "").replace("*", "")
     text = re.sub(r"\s?\[\d+(?:\s*[,–-]\s*\d+)*\]", "", text)
     text = text.replace("..", ".")
@@ -146,14 +147,14 @@ KK_LOWRES = (
     "мамандары қолмен жазған нұсқаулық–жауап жұптары бір корпусқа жиналып, тазартылады және "
     "қайталанатын мәтіндерден арылтылады."
 )
-# near duplicate of KK_LOWRES: 3 words changed, 2 inserted, 1 deleted (about 6% of ~95 words)
+# near duplicate of KK_LOWRES: 1 word changed ("өте" -> "тым"), 1 deleted ("қолмен"), ":" -> " —"
 KK_LOWRES_NEAR = (
-    "Қазақ тілі ресурсы аз тілдер қатарына жатады: интернеттегі мәтіндердің ішінде оның үлесі тым "
+    "Қазақ тілі ресурсы аз тілдер қатарына жатады — интернеттегі мәтіндердің ішінде оның үлесі тым "
     "аз, ал жалпы мақсаттағы ірі тілдік модельдердің оқыту деректерінде қазақша мәтін пайыздың "
-    "жүзден бір бөлігіне де жетпейді. Сондықтан көптеген танымал модельдер қазақ тілін әлі де "
-    "шектеулі деңгейде түсінеді, грамматикалық қателер жібереді және жергілікті мәдени контексті "
+    "жүзден бір бөлігіне де жетпейді. Сондықтан көптеген танымал модельдер қазақ тілін шектеулі "
+    "деңгейде түсінеді, грамматикалық қателер жібереді және жергілікті мәдени контексті "
     "ескермейді. Жоба осы мәселені шешу үшін қазақ тіліндегі деректердің көлемін де, сапасын да "
-    "арттыруды көздейді. Кітапханалардағы кітаптар, ғылыми жұмыстар, жаңалықтар және тіл "
+    "арттыруға бағытталған. Кітапханалардағы кітаптар, ғылыми жұмыстар, жаңалықтар және тіл "
     "мамандары жазған нұсқаулық–жауап жұптары бір корпусқа жиналып, тазартылады және "
     "қайталанатын мәтіндерден арылтылады."
 )
@@ -447,9 +448,20 @@ class Typesetter:
         self.font = fitz_mod.Font(fontfile=str(FONT_REGULAR))
         self.bold = fitz_mod.Font(fontfile=str(FONT_BOLD))
         self.hyphenations: list[str] = []
+        self._adv: dict[str, float] = {}
+        self._adv_bold: dict[str, float] = {}
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
-        return (self.bold if bold else self.font).text_length(text, fontsize=size)
+        # Sum of glyph advances, as Font.text_length computes it, with a per-character cache
+        # (text_length itself is slow enough to dominate the run time).
+        font, cache = (self.bold, self._adv_bold) if bold else (self.font, self._adv)
+        total = 0.0
+        for c in text:
+            adv = cache.get(c)
+            if adv is None:
+                adv = cache[c] = font.text_length(c, fontsize=1.0)
+            total += adv
+        return total * size
 
     def wrap(self, text: str, size: float, width: float, indent: float = 0.0, bold: bool = False,
              hyphenate: bool = True) -> list[str]:
@@ -466,7 +478,8 @@ class Typesetter:
                 continue
             m = re.match(r"^(\w+)(\W*)$", word)
             # Hyphenate only when the line would otherwise stay visibly short, as a typesetter would.
-            if hyphenate and line and m and self.width(line, size, bold) < 0.9 * avail and len(m.group(1)) >= 7 and "-" not in word:
+            if (hyphenate and line and m and len(m.group(1)) >= 7 and "-" not in word
+                    and self.width(line, size, bold) < 0.9 * avail):
                 core, tail = m.group(1), m.group(2)
                 for p in reversed(_split_points(core)):
                     head = f"{line} {core[:p]}-"
@@ -563,7 +576,7 @@ def render_scan(lines, header: str, page_no: int, rng: random.Random) -> tuple[b
     # (a 300 dpi JPEG of a text page is ~400 KB, this PNG ~130 KB).
     img = img.point(lambda v: round(v / 85) * 85)
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    img.save(buf, format="PNG", compress_level=1)  # MuPDF re-compresses it anyway
     text = "\n".join([header] + [t for _, _, t, _, _ in lines] + [str(page_no)])
     return buf.getvalue(), text
 
@@ -599,20 +612,23 @@ class PdfBuilder:
         w = self.ts.width(place_year, 10.0)
         page.insert_text(((PAGE_W - w) / 2, 540.0), place_year, fontname="dv", fontsize=10.0)
 
-    def _furniture(self, page, page_no: int):
+    def _header(self, page):
         header, hsize = running_header(self.title)
         w = self.ts.width(header, hsize)
         page.insert_text(((PAGE_W - w) / 2, 32.0), header, fontname="dv", fontsize=hsize)
         page.draw_line((MARGIN_X, 38.0), (PAGE_W - MARGIN_X, 38.0), color=(0, 0, 0), width=0.5)
+
+    def _footer(self, page, page_no: int):
         num = str(page_no)
         w = self.ts.width(num, 9.0)
         page.insert_text(((PAGE_W - w) / 2, 570.0), num, fontname="dv", fontsize=9.0)
 
     def text_page(self, lines):
         page = self._page()
-        self._furniture(page, self.doc.page_count)
+        self._header(page)
         for x, y, text, size, bold in lines:
             page.insert_text((x, y), text, fontname="dvb" if bold else "dv", fontsize=size)
+        self._footer(page, self.doc.page_count)
 
     def scan_page(self, lines, rng: random.Random):
         page = self.doc.new_page(width=PAGE_W, height=PAGE_H)
@@ -676,15 +692,13 @@ def build(seeds: Path, out: Path) -> dict:
         "discussion": pick(paras, "The evidence reviewed in this paper") + "\n"
         + pick(paras, "At the same time, the main bottleneck"),
     }
-    # near duplicate of en["inference"]: 3 words changed, 2 inserted, 2 deleted (~4% of 175 words)
+    # near duplicate of en["inference"]: 1 word changed, 2 inserted, a parenthesis of 5 words deleted
     en_inference_near = (
         en["inference"]
         .replace("has emerged as a dominant driver", "has become a dominant driver")
         .replace("can rival or exceed", "can rival or even exceed")
-        .replace("particularly for applications", "especially for applications")
         .replace("low-precision quantization (for example 8-bit and 4-bit)", "low-precision quantization")
         .replace("Safety layers add moderation", "Safety layers also add moderation")
-        .replace("robust GPU scheduling", "careful GPU scheduling")
     )
     assert en_inference_near != en["inference"]
 
@@ -855,16 +869,16 @@ def build(seeds: Path, out: Path) -> dict:
     # ---------------- expectations ----------------
     near = [
         ("text/kk_news.jsonl", "kk-0004", "text/kk_news.jsonl", "kk-0007", KK_LOWRES, KK_LOWRES_NEAR,
-         "3 words changed, 2 inserted, 1 deleted"),
+         "1 word changed, 1 deleted, ':' replaced by ' —'"),
         ("text/ru_articles.jsonl", "ru-0003", "text/ru_articles.jsonl", "ru-0008", RU_SOVEREIGNTY,
          RU_SOVEREIGNTY_NEAR, "whitespace/punctuation/quotes differ, 1 word changed, 1 deleted"),
         ("text/en_articles.jsonl", "en-0004", "text/en_articles.jsonl", "en-0008", en["inference"],
-         en_inference_near, "3 words changed, 2 inserted, 6 deleted"),
+         en_inference_near, "1 word changed, 2 inserted, a 5-word parenthesis deleted"),
     ]
     near_out = []
     for fa, ia, fb, ib, ta, tb, what in near:
         j3, j5 = jaccard(ta, tb, 3), jaccard(ta, tb, 5)
-        assert ta != tb and 0.6 <= j3 < 1.0, (ia, ib, j3)
+        assert ta != tb and 0.7 <= j5 < 1.0, (ia, ib, j5)
         near_out.append({"a": {"file": fa, "id": ia}, "b": {"file": fb, "id": ib}, "change": what,
                          "jaccard_word3": round(j3, 3), "jaccard_word5": round(j5, 3)})
     expected = {
@@ -924,9 +938,9 @@ English seeds. `expected.json` lists the same facts for tests.
 ## text/
 | file | what it demonstrates |
 | --- | --- |
-| `kk_news.jsonl` | 13 records `{{"id","title","text"}}`: 10 Kazakh documents (seed abstract + translations), lines 6 and 10 have no `id` (source_id = file + line), plus planted rejections |
+| `kk_news.jsonl` | 13 records `{{"id","title","text"}}`: 11 Kazakh documents (seed abstract + translations; lines 6 and 10 have no `id`, so source_id = file + line) and 2 planted rejections (`kk-0010`, `kk-0011`) |
 | `ru_articles.jsonl` | 9 Russian documents (seed abstract + translations), one exact and one near duplicate |
-| `en_articles.jsonl` | 12 records: 9 English documents from the seeds, line 9 has no `id`, plus boilerplate and German |
+| `en_articles.jsonl` | 12 records: 10 English documents from the seeds (line 9 has no `id`) and 2 planted rejections (`en-0010`, `en-0011`) |
 | `mixed_kk_ru.txt` | one TXT document (bilingual library notice), Kazakh and Russian paragraphs alternating |
 | `curated.parquet` | 7 instruction–response pairs (`Сұрақ:/Жауап:`, `Вопрос:/Ответ:`, `Question:/Answer:`), columns id, text, title |
 

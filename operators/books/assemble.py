@@ -57,16 +57,23 @@ def assemble_text(page_texts: list[str | None]) -> tuple[str, list[int]]:
     full_line = statistics.median(lengths) if lengths else 0
 
     paragraphs: list[str] = []
-    current = ""
+    current, previous = "", ""
     page_starts: list[tuple[int, int]] = []  # (paragraph index, char offset within it)
     for lines in pages:
-        page_starts.append((len(paragraphs), len(current) + (1 if current else 0)))
-        for line in lines:
-            current = _join(current, line)
-            # A short line that ends a sentence ends its paragraph; a full one runs on.
-            if line.endswith(_END_OF_SENTENCE) and len(line) < 0.8 * full_line:
+        for i, line in enumerate(lines):
+            # A short line ends its paragraph when it ends a sentence or the next line
+            # starts a new one (headings, title pages); a full-width line runs on.
+            if current and len(previous) < 0.8 * full_line and (
+                previous.endswith(_END_OF_SENTENCE) or line[:1].isupper() or line[:1].isdigit()
+            ):
                 paragraphs.append(current)
                 current = ""
+            if i == 0:
+                page_starts.append((len(paragraphs), len(current) + (1 if current else 0)))
+            current = _join(current, line)
+            previous = line
+        if not lines:
+            page_starts.append((len(paragraphs), len(current)))
     if current:
         paragraphs.append(current)
 

@@ -22,9 +22,10 @@ def is_language_table(value: Any) -> bool:
 class PerLanguage:
     """One setting, looked up by the document's language."""
 
-    def __init__(self, value: Any, builtin: Any):
+    def __init__(self, value: Any, builtin: Any = None):
         if is_language_table(value):
-            table = {**(builtin if is_language_table(builtin) else {DEFAULT: builtin}), **value}
+            base = {} if builtin is None else builtin if is_language_table(builtin) else {DEFAULT: builtin}
+            table = {**base, **value}
         else:
             table = {DEFAULT: value}
         if DEFAULT not in table:
@@ -33,3 +34,7 @@ class PerLanguage:
 
     def __call__(self, lang: str | None) -> Any:
         return self.table.get(lang or DEFAULT, self.table[DEFAULT])
+
+    def map(self, function) -> PerLanguage:
+        """The same setting with `function` applied to each language's value (e.g. compiled once)."""
+        return PerLanguage({lang: function(value) for lang, value in self.table.items()})

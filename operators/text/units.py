@@ -12,7 +12,7 @@ WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Closing quotes and brackets may follow the mark that ends a sentence: «...келді.»
 CLOSERS = "\"'»”’)]"
-SENTENCE_END = ".!?…"
+SENTENCE_MARKS = ".!?…"
 ELLIPSIS = ("...", "…")
 
 
@@ -30,7 +30,7 @@ def paragraphs(text: str) -> list[str]:
 
 
 def ends_sentence(line: str) -> bool:
-    return line.rstrip().rstrip(CLOSERS).endswith(tuple(SENTENCE_END))
+    return line.rstrip().rstrip(CLOSERS).endswith(tuple(SENTENCE_MARKS))
 
 
 def ends_with_ellipsis(line: str) -> bool:

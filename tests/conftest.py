@@ -1,0 +1,37 @@
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for every flow test (starting Ray costs seconds)."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning", object_store_memory=400 * 1024**2)
+    yield ray
+    ray.shutdown()
+
+
+def qazflow_bin() -> str:
+    found = shutil.which("qazflow", path=str(Path(os.sys.executable).parent)) or shutil.which("qazflow")
+    assert found, "the qazflow command is not installed"
+    return found
+
+
+def run_qazflow(*args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([qazflow_bin(), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, cwd=REPO)

@@ -1,0 +1,58 @@
+import pyarrow as pa
+
+from operators.text.basic import LengthFilter, add_exact_keys, exact_key, mark_exact_duplicates
+from operators.text.langid import FastTextLangID, LanguageFilter
+
+KK = "Қазақстан Республикасы Орталық Азиядағы мемлекет. Елде ғылым мен білім қарқынды дамып келеді, жасанды интеллект жобалары көбейді."
+RU = "Казахстан — государство в Центральной Азии. В стране активно развиваются наука и образование, растёт число проектов."
+EN = "Kazakhstan is a country in Central Asia. Science and education are developing quickly, and AI projects are growing."
+DE = "Kasachstan ist ein Staat in Zentralasien. Wissenschaft und Bildung entwickeln sich schnell in diesem großen Land."
+
+
+def table(texts, **extra):
+    rows = [{"doc_id": f"d{i}", "source": "text", "text": t, "n_chars": len(t), "reason": None, "detail": None, **extra}
+            for i, t in enumerate(texts)]
+    return pa.Table.from_pylist(rows)
+
+
+def test_fasttext_lid176_labels_kk_ru_en_and_the_gate_keeps_them():
+    out = FastTextLangID()(table([KK, RU, EN, DE]))
+    assert out.column("lang").to_pylist() == ["kk", "ru", "en", "de"]
+    assert all(s > 0.5 for s in out.column("lang_score").to_pylist())
+    gated = LanguageFilter(["kk", "ru", "en"])(out)
+    assert gated.column("reason").to_pylist() == [None, None, None, "LanguageFilter"]
+    assert "lang=de not in keep-list" in gated.column("detail").to_pylist()[3]
+
+
+def test_language_thresholds_are_per_language():
+    out = FastTextLangID()(table([KK]))
+    gated = LanguageFilter(["kk"], min_score={"kk": 1.01})(out)
+    assert gated.column("reason").to_pylist() == ["LanguageFilter"]
+
+
+def test_already_rejected_rows_pass_untouched():
+    t = table([KK, "x"]).set_column(4, "reason", pa.array([None, "TextReader"]))
+    out = LengthFilter(min_chars=50)(FastTextLangID()(t))
+    assert out.column("reason").to_pylist() == [None, "TextReader"]
+    assert out.column("lang").to_pylist()[1] is None  # rejected before LID: no signal added
+
+
+def test_length_bounds():
+    out = LengthFilter(min_chars=20, max_chars=200)(table(["қысқа", KK, KK * 3]))
+    assert out.column("reason").to_pylist() == ["LengthFilter", None, "LengthFilter"]
+
+
+def test_exact_dedup_keeps_smallest_id_and_ignores_case_and_spacing():
+    assert exact_key("Сәлем   Әлем") == exact_key("сәлем әлем")
+    group = add_exact_keys(table([KK, KK.upper()]))
+    assert group.column("dedup_key").to_pylist()[0] == group.column("dedup_key").to_pylist()[1]
+    out = mark_exact_duplicates(group)
+    assert "dedup_key" not in out.column_names
+    assert out.column("reason").to_pylist() == [None, "ExactDedup"]
+    assert out.column("detail").to_pylist()[1] == "exact duplicate of d0"
+
+
+def test_rejected_rows_never_join_a_duplicate_group():
+    t = table([KK, KK]).set_column(4, "reason", pa.array(["LengthFilter", None]))
+    keys = add_exact_keys(t).column("dedup_key").to_pylist()
+    assert keys[0] != keys[1]

@@ -1,0 +1,82 @@
+import gzip
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from operators.text.readers import TextReader
+
+KK = "Қазақстан Республикасы — Орталық Азиядағы мемлекет. Ғылым мен білім дамуда, өңірлерде үлкен өзгерістер жүріп жатыр."
+
+
+def read(name: str, data: bytes, **kwargs) -> list[dict]:
+    return list(TextReader(**kwargs)(name, io.BytesIO(data)))
+
+
+def jsonl(*records) -> bytes:
+    return "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records).encode()
+
+
+def test_jsonl_keeps_ids_and_falls_back_to_file_and_line():
+    rows = read("kk.jsonl", jsonl({"id": 7, "text": KK, "title": "Тақырып"}, {"text": KK + " Екінші."}))
+    assert [r["source_id"] for r in rows] == ["7", "kk.jsonl:2"]
+    assert rows[0]["title"] == "Тақырып" and rows[0]["text"] == KK and rows[0]["n_chars"] == len(KK)
+    assert all(r["reason"] is None and r["source"] == "text" for r in rows)
+    assert rows[0]["doc_id"] != rows[1]["doc_id"]
+
+
+def test_doc_id_is_stable_across_reads():
+    data = jsonl({"id": "a", "text": KK})
+    assert read("x.jsonl", data)[0]["doc_id"] == read("x.jsonl", data)[0]["doc_id"]
+
+
+def test_each_bad_jsonl_line_becomes_an_error_row_and_reading_goes_on():
+    data = jsonl({"id": 1, "text": KK}, '{"id": 2, "text": "тоқта', "[1, 2]", {"id": 4, "body": KK},
+                 {"id": 5, "text": 5}, {"id": 6, "text": KK}) + b"\n\xff\xfe{}\n"
+    rows = read("bad.jsonl", data)
+    assert len(rows) == 7
+    ok = [r for r in rows if r["reason"] is None]
+    assert [r["source_id"] for r in ok] == ["1", "6"]
+    errors = {r["source_id"]: r["detail"] for r in rows if r["reason"] == "TextReader"}
+    assert "invalid JSON" in errors["bad.jsonl:2"]
+    assert "expected a JSON object" in errors["bad.jsonl:3"]
+    assert "'text' is missing" in errors["4"]
+    assert "not a string" in errors["5"]
+    assert "not valid UTF-8" in errors["bad.jsonl:7"]
+
+
+def test_txt_whole_file_is_one_document_and_bad_files_are_rows():
+    [doc] = read("a.txt", ("\ufeff" + KK).encode())
+    assert doc["text"] == KK and doc["source_id"] == "a.txt"
+    [bad] = read("ru.txt", "Привет мир".encode("cp1251"))
+    assert bad["reason"] == "TextReader" and "not valid UTF-8: byte 0xcf at offset 0" == bad["detail"]
+    [empty] = read("e.txt", b"")
+    assert empty["detail"] == "empty file"
+    [big] = read("big.txt", b"x" * 100, max_file_bytes=10)
+    assert "max_file_bytes" in big["detail"]
+
+
+def test_gzip_jsonl_and_truncated_gzip():
+    data = gzip.compress(jsonl({"id": "g", "text": KK}))
+    assert read("a.jsonl.gz", data)[0]["text"] == KK
+    [bad] = read("b.jsonl.gz", data[: len(data) // 2])
+    assert bad["reason"] == "TextReader" and "EOFError" in bad["detail"]
+
+
+def test_parquet_rows_and_missing_column():
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"id": ["p1", None], "text": [KK, "Сөз"], "title": ["T", None]}), buf)
+    rows = read("c.parquet", buf.getvalue())
+    assert [r["source_id"] for r in rows] == ["p1", "c.parquet:2"]
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"body": [KK]}), buf)
+    [bad] = read("d.parquet", buf.getvalue())
+    assert "no column 'text'" in bad["detail"]
+    [corrupt] = read("e.parquet", b"PAR1 not really")
+    assert corrupt["reason"] == "TextReader"
+
+
+def test_unsupported_file_type_is_a_row():
+    [row] = read("notes.docx", b"PK..")
+    assert "unsupported file type" in row["detail"]
