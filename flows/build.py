@@ -22,12 +22,33 @@ from flows.storage import S3Settings, Storage, join
 from operators.books.assemble import BookAssembly
 from operators.books.pdf import PdfTextLayer
 from operators.text.basic import LengthFilter, add_exact_keys, mark_exact_duplicates
+from operators.text.c4 import C4Lines, C4Quality
+from operators.text.fineweb import FineWebQuality
+from operators.text.gopher import GopherQuality, GopherRepetition
 from operators.text.langid import FastTextLangID, LanguageFilter
+from operators.text.normalize import Normalizer
+from operators.text.ocr_quality import OcrQuality
+from operators.text.pii import PiiRedactor
 from operators.text.readers import TextReader
 from schemas import CURATION, DOCUMENT, PAGE, REJECTED, validate
 
-# The order documents meet operators: the report accounts for each in this order.
-CURATION_STAGES = ["TextReader", "BookAssembly", "FastTextLangID", "LanguageFilter", "LengthFilter", "ExactDedup"]
+# Curation in the order documents meet it: (filters.<section>, operator). The report
+# accounts for rejections in this order. C4Quality must see the lines C4Lines removes;
+# PII runs last, on the text that is kept.
+CHAIN = [
+    ("normalize", Normalizer),
+    ("lang", FastTextLangID),
+    ("lang", LanguageFilter),
+    ("length", LengthFilter),
+    ("c4_quality", C4Quality),
+    ("c4_lines", C4Lines),
+    ("gopher_quality", GopherQuality),
+    ("gopher_repetition", GopherRepetition),
+    ("fineweb_quality", FineWebQuality),
+    ("ocr_quality", OcrQuality),
+    ("pii", PiiRedactor),
+]
+READERS = ["TextReader", "BookAssembly"]
 
 
 def storage_for(cfg: DictConfig) -> Storage:
@@ -38,16 +59,24 @@ def _pyarrow(fn, **kwargs):
     return dict(fn=fn, batch_format="pyarrow", **kwargs)
 
 
-class AssembleBook:
+def assemble_book(pages: pa.Table) -> pa.Table:
     """map_groups adapter: the page rows of one book → its document row."""
+    rows = pages.to_pylist()
+    doc = BookAssembly()(rows[0]["book_id"], rows[0]["uri"], rows)
+    return validate(pa.Table.from_pylist([doc]), CURATION)
 
-    def __init__(self):
-        self.assemble = BookAssembly()
 
-    def __call__(self, pages: pa.Table) -> pa.Table:
-        rows = pages.to_pylist()
-        doc = self.assemble(rows[0]["book_id"], rows[0]["uri"], rows)
-        return validate(pa.Table.from_pylist([doc]), CURATION)
+class Curate:
+    """The whole curation chain in one actor: models (fastText, word lists) load once per
+    actor, and a 2-core laptop never has two actor pools waiting on each other's CPUs."""
+
+    def __init__(self, chain: list[tuple[type, dict]]):
+        self.operators = [operator(**settings) for operator, settings in chain]
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        for operator in self.operators:
+            table = operator(table)
+        return table
 
 
 def count_reasons(table: pa.Table) -> pa.Table:
@@ -61,6 +90,26 @@ def kept_only(table: pa.Table) -> pa.Table:
 
 def rejected_only(table: pa.Table) -> pa.Table:
     return validate(table.filter(pc.is_valid(table.column("reason"))), REJECTED)
+
+
+def curation_chain(cfg) -> list[tuple[type, dict]]:
+    """The enabled operators with their settings from the `filters` config group."""
+    chain = []
+    for section, operator in CHAIN:
+        settings = OmegaConf.to_container(cfg.filters[section], resolve=True)
+        if not settings.pop("enabled", True):
+            continue
+        if operator is FastTextLangID:
+            settings = {"model_path": settings["model_path"]}
+        elif operator is LanguageFilter:
+            settings.pop("model_path")
+        chain.append((operator, settings))
+    return chain
+
+
+def stage_names(cfg) -> list[str]:
+    names = READERS + [operator.__name__ for operator, _ in curation_chain(cfg)]
+    return names + (["ExactDedup"] if cfg.dedup.exact else [])
 
 
 def pages_stage(cfg, storage, stages, books) -> dict:
@@ -107,17 +156,11 @@ def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
     if books:
         fs, path = storage.resolve(join(cfg.output, "pages"))
         parts.append(ray.data.read_parquet(path, filesystem=fs, schema=PAGE)
-                     .groupby("book_id").map_groups(AssembleBook, batch_format="pyarrow"))
+                     .groupby("book_id").map_groups(assemble_book, batch_format="pyarrow"))
     docs = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
-    lang = cfg.filters.lang
-    docs = (
-        docs.map_batches(FastTextLangID, fn_constructor_kwargs={"model_path": lang.model_path},
-                         compute=actor_pool(cfg), batch_size=256,
-                         batch_format="pyarrow")
-        .map_batches(**_pyarrow(LanguageFilter(list(lang.keep), dict(lang.min_score), lang.default_min_score)))
-        .map_batches(**_pyarrow(LengthFilter(cfg.filters.length.min_chars, cfg.filters.length.max_chars)))
-    )
+    docs = docs.map_batches(Curate, fn_constructor_args=(curation_chain(cfg),), compute=actor_pool(cfg),
+                            batch_size=256, batch_format="pyarrow")
     if cfg.dedup.exact:
         docs = docs.map_batches(**_pyarrow(add_exact_keys)).groupby("dedup_key").map_groups(
             mark_exact_duplicates, batch_format="pyarrow")
@@ -153,6 +196,6 @@ def run_build(cfg: DictConfig) -> dict:
         shards = build_shards(cfg, storage, stages, curate["key"])
     return write_report(cfg, storage, {
         "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
-        "pages": pages, "curate": curate, "shards": shards, "curation_stages": CURATION_STAGES,
+        "pages": pages, "curate": curate, "shards": shards, "curation_stages": stage_names(cfg),
         "seconds": round(time.time() - run_started, 3),
     })
