@@ -102,7 +102,7 @@ def build_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -
     docs_dir = join(cfg.output, "documents")
     if storage.exists(docs_dir):
         fs, path = storage.resolve(docs_dir)
-        docs = ray.data.read_parquet(path, filesystem=fs, schema=DOCUMENT, columns=["doc_id", "source", "lang", "text"])
+        docs = ray.data.read_parquet(path, filesystem=fs, schema=DOCUMENT).select_columns(["doc_id", "source", "lang", "text"])
     else:  # every document was rejected
         docs = ray.data.from_items([])
     tokenizer_json = _tokenizer_json(cfg, storage, docs)

@@ -1,0 +1,496 @@
+"""News: seeds → robots.txt / sitemaps / feeds → polite fetch (Ray actors, one owner per
+site) → WARC → extraction (Ray Data) → document rows; or existing WARC files → extraction.
+
+Only wiring lives here; fetching, WARC and extraction logic is in operators/news.
+
+Why actors: politeness is a property of a site, not of a task. Each site is owned by
+exactly one `NewsFetcher` actor (sites are spread over `news.fetch_actors` of them), so
+its request interval, concurrency and robots.txt cache hold cluster-wide. The driver
+keeps the frontier: it applies the scope (seed sites + allowlist), dedup against this
+run and the crawl state, and the per-site page limits, and hands each site a batch at
+a time.
+
+Crash safety: WARC files are written as `NAME.open` and published under their final
+name when finished; the state (`OUTPUT/news/state/`) is saved after the crawl. On the
+next run leftover `.open` files are removed and any published WARC file the state does
+not list is indexed into it, so nothing is fetched twice and nothing is lost. If a
+fetcher actor dies, the driver starts a new one and fetches again what the dead one
+had not published.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import zlib
+from collections import Counter, defaultdict, deque
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from omegaconf import DictConfig, OmegaConf
+
+from flows.runtime import log
+from flows.storage import Storage, is_s3, join
+from operators.base import rows_to_table
+from operators.documents import error_document
+from operators.news.crawl import CrawlOptions, SiteCrawler, item
+from operators.news.extract import NAME as EXTRACT_NAME
+from operators.news.extract import SOURCE, extract_document, news_columns
+from operators.news.fetch import FetchSettings
+from operators.news.state import FETCH_NAME, STATE, CrawlState
+from operators.news.urls import SiteScope, canonicalize, site_of, url_key
+from operators.news.warc import DISCOVERY_KINDS, iter_warc_responses, read_warc_response, warc_name, warc_sequence
+from schemas import CURATION, validate
+
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+INDEX_ROWS = 1000  # WARC pointers per block out of the indexing step
+
+# The reasons news rows can carry (the operator that rejected them).
+REASONS = (FETCH_NAME, EXTRACT_NAME)
+
+FETCH_LOG = pa.schema([
+    ("run", pa.string()), ("url", pa.string()), ("site", pa.string()), ("kind", pa.string()), ("depth", pa.int32()),
+    ("hint", pa.string()), ("status", pa.string()), ("error", pa.string()), ("detail", pa.string()),
+    ("http_status", pa.int32()), ("final_url", pa.string()), ("redirect_to", pa.string()),
+    ("content_type", pa.string()), ("n_bytes", pa.int64()), ("attempts", pa.int32()), ("started", pa.float64()),
+    ("seconds", pa.float64()), ("warc_file", pa.string()), ("warc_offset", pa.int64()),
+    ("warc_record_id", pa.string()), ("content_hash", pa.string()), ("canonical_link", pa.string()),
+])
+
+
+# ---- paths ---------------------------------------------------------------------------
+def news_dir(cfg: DictConfig, *parts: str) -> str:
+    out = cfg.output if is_s3(cfg.output) else os.path.abspath(cfg.output)
+    return join(out, "news", *parts)
+
+
+def state_dir(cfg: DictConfig) -> str:
+    return news_dir(cfg, cfg.news.state_dir)
+
+
+def _expand_warcs(storage: Storage, uris) -> list[str]:
+    files = []
+    for uri in map(str, uris):
+        if storage.is_dir(uri):
+            files += [p for p in storage.list_files(uri) if p.lower().endswith(WARC_SUFFIXES)
+                      and not os.path.basename(p).startswith(".")]
+        else:
+            files.append(uri if is_s3(uri) else os.path.abspath(uri))
+    return files
+
+
+def warc_files(cfg: DictConfig, storage: Storage) -> list[str]:
+    """The WARC files extraction reads: this output's own crawl (when seeds are given)
+    and `inputs.warc`, each once."""
+    own = _expand_warcs(storage, [news_dir(cfg, "warc")]) if cfg.inputs.news.seeds else []
+    own = [f for f in own if f.endswith(".warc.gz")]
+    return list(dict.fromkeys(own + _expand_warcs(storage, cfg.inputs.warc)))
+
+
+# ---- the fetcher actor ---------------------------------------------------------------
+class NewsFetcher:
+    """A Ray actor serving several sites, one `SiteCrawler` each (calls for different
+    sites run in parallel threads; the driver never sends one site two batches at once)."""
+
+    def __init__(self, storage: Storage, settings: FetchSettings, options: CrawlOptions, warc_dir: str,
+                 rotate_bytes: int):
+        self.storage = storage
+        self.settings = settings
+        self.options = options
+        self.warc_dir = warc_dir
+        self.rotate_bytes = rotate_bytes
+        self.crawlers: dict[str, SiteCrawler] = {}
+        if is_s3(warc_dir):  # finished files are uploaded from a local staging directory
+            self.staging = tempfile.mkdtemp(prefix="qazflow-warc-")
+        else:
+            self.staging = warc_dir
+            os.makedirs(warc_dir, exist_ok=True)
+
+    def _publish(self, local_path: str, name: str) -> None:
+        if not is_s3(self.warc_dir):
+            os.replace(local_path, os.path.join(self.warc_dir, name))
+            return
+        fs, path = self.storage.resolve(join(self.warc_dir, name))
+        with open(local_path, "rb") as src, fs.open_output_stream(path) as dst:
+            shutil.copyfileobj(src, dst, 8 << 20)
+        os.remove(local_path)
+
+    def crawl(self, site: str, first_sequence: int, items: list[dict]) -> dict:
+        from operators.news.warc import RotatingWarcWriter
+
+        crawler = self.crawlers.get(site)
+        if crawler is None:
+            writer = RotatingWarcWriter(site, self.staging, self.warc_dir, first_sequence, self.rotate_bytes,
+                                        publish=self._publish)
+            crawler = self.crawlers[site] = SiteCrawler(site, self.settings, writer, self.options)
+        results = crawler.crawl(items)
+        return {"results": results, "published": list(crawler.writer.finished)}
+
+    def close(self) -> dict[str, list[str]]:
+        return {site: crawler.close() for site, crawler in self.crawlers.items()}
+
+
+# ---- state ---------------------------------------------------------------------------
+def load_state(cfg: DictConfig, storage: Storage) -> tuple[CrawlState, list[str]]:
+    uri = join(state_dir(cfg), "urls.parquet")
+    table = pq.read_table(storage.open_input(uri)) if storage.exists(uri) else None
+    warcs_uri = join(state_dir(cfg), "warcs.json")
+    indexed = json.loads(storage.read_text(warcs_uri)) if storage.exists(warcs_uri) else []
+    return CrawlState(table, retry_failed=cfg.news.retry_failed), indexed
+
+
+def save_state(cfg: DictConfig, storage: Storage, state: CrawlState, indexed: list[str]) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(state.to_table(), sink)
+    storage.write_bytes(join(state_dir(cfg), "urls.parquet"), sink.getvalue().to_pybytes())
+    storage.write_text(join(state_dir(cfg), "warcs.json"), json.dumps(sorted(set(indexed)), indent=1))
+
+
+def reconcile(cfg: DictConfig, storage: Storage, state: CrawlState, indexed: list[str]) -> tuple[list[str], dict]:
+    """Removes half-written WARC files and indexes finished ones the state does not know.
+
+    Returns (indexed files, next WARC sequence number per site file prefix)."""
+    warc_dir = news_dir(cfg, "warc")
+    files = storage.list_files(warc_dir) if storage.exists(warc_dir) else []
+    next_seq: dict[str, int] = {}
+    known = set(indexed)
+    for uri in files:
+        if uri.endswith(".open"):
+            storage.delete(uri)
+            continue
+        if (parsed := warc_sequence(uri)) is None:
+            continue
+        prefix, seq = parsed
+        next_seq[prefix] = max(next_seq.get(prefix, 0), seq + 1)
+        if uri not in known:
+            added = 0
+            with storage.open_input(uri) as stream:
+                for fields, offset in iter_warc_responses(stream, with_body=False):
+                    if fields["kind"] == "page" and fields["http_status"] == 200:
+                        added += state.record_fetched(fields["url"], {"warc_file": uri, "warc_offset": offset,
+                                                                      "warc_record_id": fields["warc_record_id"]})
+            if added:
+                log(f"news: {added} pages from {os.path.basename(uri)} taken into the crawl state")
+            known.add(uri)
+    return sorted(known), next_seq
+
+
+# ---- the crawl -----------------------------------------------------------------------
+def fetch_settings(cfg: DictConfig) -> FetchSettings:
+    return FetchSettings.from_mapping(OmegaConf.to_container(cfg.news, resolve=True))
+
+
+class _Frontier:
+    """Which URLs this run will fetch, per site: scoped, deduplicated and bounded."""
+
+    def __init__(self, cfg: DictConfig, scope: SiteScope, state: CrawlState):
+        self.cfg, self.scope, self.state = cfg, scope, state
+        self.queues: dict[str, deque] = defaultdict(deque)
+        self.seen: set[str] = set()
+        self.pages: Counter = Counter()
+        self.documents: Counter = Counter()  # sitemaps and feeds per site
+        self.counts: Counter = Counter()
+
+    def add(self, work: dict) -> None:
+        url = canonicalize(work["url"])
+        if url is None:
+            return
+        if not self.scope.allows(url):
+            self.counts["skipped_offsite"] += 1
+            return
+        key = f"{work['kind'] if work['kind'] in ('sitemap', 'feed', 'robots') else 'page'} {url_key(url)}"
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        site = site_of(url)
+        if work["kind"] == "page":
+            if self.state.known(url):
+                self.counts["known"] += 1
+                return
+            if self.pages[site] >= self.cfg.news.crawl.max_pages:
+                self.counts["over_page_limit"] += 1
+                return
+            self.pages[site] += 1
+        elif work["kind"] in ("sitemap", "feed"):
+            if self.documents[site] >= self.cfg.news.max_sitemaps:
+                self.counts["over_sitemap_limit"] += 1
+                return
+            self.documents[site] += 1
+        self.queues[site].append({**work, "url": url})
+
+    def take(self, site: str, n: int) -> list[dict]:
+        queue = self.queues[site]
+        return [queue.popleft() for _ in range(min(n, len(queue)))]
+
+
+def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
+    """Discovery + polite fetch + WARC for `inputs.news.seeds`; returns the fetch counts
+    (also written to OUTPUT/news/state/last_crawl.json, and every outcome to
+    OUTPUT/news/fetch_log/)."""
+    import ray
+
+    started = time.time()
+    run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(started)) + f"-{os.getpid()}"
+    news = cfg.news
+    seeds = [str(s) for s in cfg.inputs.news.seeds]
+    scope = SiteScope(seeds, list(news.allowlist))
+    state, indexed = load_state(cfg, storage)
+    indexed, next_seq = reconcile(cfg, storage, state, indexed)
+    known_before = len(state)
+
+    frontier = _Frontier(cfg, scope, state)
+    for seed in seeds:
+        frontier.add(item(seed, "seed"))
+    for url in news.sitemaps:
+        frontier.add(item(str(url), "sitemap"))
+    for url in news.feeds:
+        frontier.add(item(str(url), "feed"))
+
+    settings = fetch_settings(cfg)
+    options = CrawlOptions(follow_links=news.crawl.enabled, max_depth=news.crawl.max_depth,
+                           robots_sitemaps=news.robots_sitemaps, feed_autodiscovery=news.feed_autodiscovery)
+    sites = sorted(set(frontier.queues) | {site_of(c) for c in map(canonicalize, seeds) if c})
+    n_actors = max(1, min(news.fetch_actors, len(sites) or 1))
+    actor_cls = ray.remote(NewsFetcher).options(num_cpus=news.fetch_actor_cpus, max_concurrency=news.sites_per_actor,
+                                                max_restarts=0)
+    warc_dir = news_dir(cfg, "warc")
+
+    def new_actor():
+        return actor_cls.remote(storage, settings, options, warc_dir, news.warc_rotate_bytes)
+
+    actors = [new_actor() for _ in range(n_actors)]
+    owner = lambda site: zlib.crc32(site.encode()) % n_actors  # noqa: E731 - stable site → actor
+    batch_size = max(2, 2 * settings.concurrency)
+    inflight: dict = {}  # ref → (site, items, actor index, generation)
+    generation = [0] * n_actors
+    busy: set[str] = set()
+    uncommitted: dict[str, list[tuple[dict, dict]]] = defaultdict(list)  # site → (item, log) in unpublished WARCs
+    published: set[str] = set()
+    logs: list[dict] = []
+    restarts = 0
+
+    def first_sequence(site: str) -> int:
+        return next_seq.get(warc_name(site, 0).rsplit("-", 1)[0], 0)
+
+    def commit(site: str) -> None:
+        keep = []
+        for work, row in uncommitted[site]:
+            if row["warc_file"] and row["warc_file"] not in published:
+                keep.append((work, row))
+            else:
+                logs.append(row)
+                state.record(row)
+        uncommitted[site] = keep
+
+    while inflight or any(frontier.queues[s] for s in frontier.queues if s not in busy):
+        for site in sorted(frontier.queues):
+            if site not in busy and frontier.queues[site]:
+                index = owner(site)
+                batch = frontier.take(site, batch_size)
+                ref = actors[index].crawl.remote(site, first_sequence(site), batch)
+                inflight[ref] = (site, batch, index, generation[index])
+                busy.add(site)
+        done, _ = ray.wait(list(inflight), num_returns=1)
+        for ref in done:
+            site, batch, index, gen = inflight.pop(ref)
+            busy.discard(site)
+            try:
+                reply = ray.get(ref)
+            except ray.exceptions.RayActorError as exc:
+                # The actor (or its node) died: what it had not published is lost; fetch it again.
+                restarts += 1
+                if restarts > 3 * n_actors:
+                    raise RuntimeError(f"news fetchers keep dying: {exc}") from exc
+                if generation[index] == gen:
+                    generation[index] += 1
+                    actors[index] = new_actor()
+                    for lost_site in [s for s in uncommitted if owner(s) == index]:
+                        next_seq[warc_name(lost_site, 0).rsplit("-", 1)[0]] = _next_free(published, lost_site,
+                                                                                         first_sequence(lost_site))
+                        frontier.queues[lost_site].extendleft(w for w, _ in reversed(uncommitted[lost_site]))
+                        uncommitted[lost_site] = []
+                frontier.queues[site].extendleft(reversed(batch))
+                log(f"news: fetcher for {site} died ({type(exc).__name__}); retrying its work")
+                continue
+            published.update(reply["published"])
+            for result in reply["results"]:
+                row = result["log"]
+                uncommitted[site].append((item(row["url"], row["kind"], row["depth"], row["hint"]), row))
+                for work in result["found"]:
+                    frontier.add(work)
+            commit(site)
+    for index, actor in enumerate(actors):
+        for files in ray.get(actor.close.remote()).values():
+            published.update(files)
+        ray.kill(actor)
+    for site in list(uncommitted):
+        commit(site)
+    indexed = sorted(set(indexed) | published)
+
+    counts = _counts(logs, frontier.counts, known_before)
+    counts["seconds"] = round(time.time() - started, 3)
+    if logs:
+        for row in logs:
+            row["run"] = run_id
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.Table.from_pylist(logs, schema=FETCH_LOG), sink)
+        storage.write_bytes(news_dir(cfg, "fetch_log", f"{run_id}.parquet"), sink.getvalue().to_pybytes())
+    save_state(cfg, storage, state, indexed)
+    storage.write_text(join(state_dir(cfg), "last_crawl.json"), json.dumps(counts, indent=2, sort_keys=True))
+    log(f"news: fetched {counts['fetched']} pages, skipped by robots {counts['skipped_robots']}, "
+        f"errors {counts['errors']}, {counts['known']} known from earlier runs")
+    return counts
+
+
+def _next_free(published: set[str], site: str, default: int) -> int:
+    """The sequence a new writer for `site` starts at: after every file already published."""
+    prefix = warc_name(site, 0).rsplit("-", 1)[0]
+    taken = [parsed[1] for p in published if (parsed := warc_sequence(p)) and parsed[0] == prefix]
+    return max([default, *(seq + 1 for seq in taken)])
+
+
+def _counts(logs: list[dict], frontier_counts: Counter, known_before: int) -> dict:
+    pages = [r for r in logs if r["kind"] == "page"]
+    errors = Counter(r["error"] for r in pages if r["status"] == "error")
+    discovery = [r for r in logs if r["kind"] != "page"]
+    return {
+        "fetched": sum(r["status"] == "fetched" for r in pages),
+        "skipped_robots": sum(r["status"] == "skipped_robots" for r in pages),
+        "redirected_offsite": sum(r["status"] == "redirected" for r in pages),
+        "errors": dict(sorted(errors.items())),
+        "discovery": {"fetched": sum(r["status"] == "fetched" for r in discovery),
+                      "errors": dict(sorted(Counter(r["error"] for r in discovery if r["error"]).items())),
+                      "by_kind": dict(sorted(Counter(r["kind"] for r in discovery).items()))},
+        "requests": sum(r["attempts"] or 0 for r in logs),
+        "known": frontier_counts.get("known", 0),
+        "skipped_offsite": frontier_counts.get("skipped_offsite", 0),
+        "over_page_limit": frontier_counts.get("over_page_limit", 0),
+        "over_sitemap_limit": frontier_counts.get("over_sitemap_limit", 0),
+        "state_urls_before": known_before,
+    }
+
+
+# ---- extraction ----------------------------------------------------------------------
+class IndexWarc:
+    """One WARC file → pointers to the response records worth extracting (streamed).
+
+    Skipped: our own discovery records (robots.txt, sitemaps, feeds, seed pages) and
+    responses other than 200 (redirects, errors: not documents). An unreadable file
+    becomes one error row."""
+
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def __call__(self, batch: pa.Table):
+        for uri in batch.column("warc_file").to_pylist():
+            rows = []
+            try:
+                with self.storage.open_input(uri) as stream:
+                    for fields, offset in iter_warc_responses(stream, with_body=False):
+                        if fields["kind"] in DISCOVERY_KINDS or fields["http_status"] != 200 or not fields["url"]:
+                            continue
+                        rows.append({"warc_file": uri, "warc_offset": offset, "url": fields["url"],
+                                     "warc_record_id": fields["warc_record_id"], "error": None})
+                        if len(rows) >= INDEX_ROWS:
+                            yield _pointers(rows)
+                            rows = []
+            except Exception as exc:  # corrupt or truncated WARC: the records read so far still count
+                rows.append({"warc_file": uri, "warc_offset": None, "url": None, "warc_record_id": None,
+                             "error": f"cannot read WARC: {type(exc).__name__}: {exc}"})
+            if rows:
+                yield _pointers(rows)
+
+
+def _pointers(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=pa.schema([("warc_file", pa.string()), ("warc_offset", pa.int64()),
+                                                        ("url", pa.string()), ("warc_record_id", pa.string()),
+                                                        ("error", pa.string())]))
+
+
+class ExtractWarcRecords:
+    """Pointers to WARC response records → document rows (trafilatura via extract_document)."""
+
+    def __init__(self, storage: Storage, max_bytes: int, include_tables: bool, favor_precision: bool):
+        self.storage = storage
+        self.max_bytes = max_bytes
+        self.options = {"include_tables": include_tables, "favor_precision": favor_precision}
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        out, stream, current = [], None, None
+        try:
+            for ptr in batch.to_pylist():
+                uri = ptr["warc_file"]
+                if ptr["error"]:
+                    out.append(error_document(SOURCE, uri, uri, EXTRACT_NAME, ptr["error"],
+                                              **news_columns("", uri, None, None)))
+                    continue
+                try:
+                    if uri != current:
+                        if stream is not None:
+                            stream.close()
+                        stream, current = self.storage.open_input(uri), uri
+                    record = read_warc_response(stream, ptr["warc_offset"], self.max_bytes)
+                except Exception as exc:
+                    stream, current = None, None
+                    out.append(error_document(SOURCE, ptr["url"], ptr["url"], EXTRACT_NAME,
+                                              f"cannot read WARC record: {type(exc).__name__}: {exc}",
+                                              **news_columns(ptr["url"], uri, ptr["warc_offset"],
+                                                             ptr["warc_record_id"])))
+                    continue
+                if len(record["body"] or b"") > self.max_bytes:
+                    out.append(error_document(SOURCE, ptr["url"], ptr["url"], EXTRACT_NAME,
+                                              f"body larger than {self.max_bytes} bytes",
+                                              **news_columns(ptr["url"], uri, ptr["warc_offset"],
+                                                             ptr["warc_record_id"])))
+                    continue
+                out.append(extract_document(record["url"], record["body"], uri, ptr["warc_offset"],
+                                            record["warc_record_id"], record["content_type"], **self.options))
+        finally:
+            if stream is not None:
+                stream.close()
+        return validate(rows_to_table(out, CURATION, NEWS_COLUMNS), CURATION)
+
+
+# Columns news rows add beyond the document contract.
+NEWS_COLUMNS = {"warc_record_id": pa.string(), "author": pa.string(), "site_name": pa.string(),
+                "lang_hint": pa.string()}
+
+
+def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
+    import ray
+
+    ext = cfg.news.extract
+    return (
+        ray.data.from_items([{"warc_file": f} for f in files], override_num_blocks=max(1, len(files)))
+        .map_batches(IndexWarc(storage), batch_size=1, batch_format="pyarrow")
+        .map_batches(ExtractWarcRecords(storage, cfg.news.max_bytes, ext.include_tables, ext.favor_precision),
+                     batch_size=ext.batch_size, batch_format="pyarrow")
+    )
+
+
+def news_documents(cfg: DictConfig, storage: Storage, stats: dict | None = None):
+    """The news part of the corpus as a Ray Dataset of CURATION rows (or None).
+
+    With `inputs.news.seeds`: crawls (incrementally), then extracts every WARC file of
+    this output's crawl; pages that could not be fetched are rows rejected by NewsFetch.
+    Files in `inputs.warc` are extracted too. `stats`, if given, receives the fetch counts
+    and the WARC files read."""
+    import ray
+
+    counts = crawl_news(cfg, storage) if cfg.inputs.news.seeds else None
+    files = warc_files(cfg, storage)
+    parts = []
+    if files:
+        parts.append(extract_warcs(cfg, storage, files))
+    if cfg.inputs.news.seeds:
+        state, _ = load_state(cfg, storage)
+        errors = state.error_documents()
+        if errors:
+            parts.append(ray.data.from_arrow(validate(rows_to_table(errors, CURATION, NEWS_COLUMNS), CURATION)))
+    if stats is not None:
+        stats.update({"fetch": counts, "warc_files": files})
+    if not parts:
+        return None
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]

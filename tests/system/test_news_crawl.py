@@ -1,0 +1,169 @@
+"""The news flow end to end against real HTTP servers on 127.0.0.1: discovery, polite
+fetching on Ray, WARC capture, extraction, incremental re-crawl, and WARC-only input."""
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import urlsplit
+
+import pyarrow.parquet as pq
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from flows.config import load_config
+from flows.news import news_dir, news_documents
+from flows.storage import Storage
+from operators.news.warc import read_warc_response
+from tests.news_site import (ARTICLES, COMMENT_TEXT, EXPECTED_DOCUMENTS, EXPECTED_ERRORS, FOOTER_TEXT, HUB_PAGES,
+                             NAV_TEXT, NEVER_FETCHED, NewsSite, OffSite, gaps)
+
+CRAWL_DELAY = 0.2  # from the site's robots.txt; longer than news.interval, so it must win
+TOLERANCE = 0.05  # request arrival jitter on a busy 2-core machine
+MAX_BYTES = 1 << 20
+
+
+def crawl_config(output, site, **extra):
+    overrides = {
+        "output": str(output),
+        "inputs.news.seeds": f"[{site.url}/]",
+        "news.feeds": f"[{site.url}/rss.xml]",  # also linked from the home page: read once
+        "news.interval": 0.05, "news.concurrency": 2,
+        "news.connect_timeout": 1.0, "news.read_timeout": 1.0, "news.total_timeout": 2.0,
+        "news.max_bytes": MAX_BYTES, "news.retries": 1, "news.backoff": 0.05,
+        "news.crawl.max_depth": 2, "news.fetch_actors": 2,
+        "news.user_agent": "'qazflow/0.1 (+tests; contact: test@example.org)'",
+        **extra,
+    }
+    return load_config([f"{k}={v}" for k, v in overrides.items()])
+
+
+def rows(dataset) -> list[dict]:
+    return sorted(dataset.take_all(), key=lambda r: (r["url"] or "", r["doc_id"]))
+
+
+@pytest.fixture(scope="module")
+def servers():
+    off = OffSite().start()
+    site = NewsSite(off.url, crawl_delay=CRAWL_DELAY, hang_seconds=4.0).start()
+    yield site, off
+    site.stop()
+    off.stop()
+
+
+@pytest.fixture(scope="module")
+def first_run(ray_session, servers, tmp_path_factory):
+    site, off = servers
+    output = tmp_path_factory.mktemp("news")
+    cfg = crawl_config(output, site)
+    stats = {}
+    docs = rows(news_documents(cfg, Storage(), stats))
+    return {"cfg": cfg, "docs": docs, "stats": stats, "requests": list(site.requests), "output": output}
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def test_no_disallowed_or_offsite_or_too_deep_fetch(first_run, servers):
+    site, off = servers
+    paths = [r["path"].split("?")[0] for r in first_run["requests"]]
+    assert off.requests == [], "an off-site URL was fetched"
+    for path in NEVER_FETCHED:
+        assert path not in paths
+    assert paths.count("/robots.txt") == 1, "robots.txt is cached per host"
+    assert paths.count("/rss.xml") == 1 and paths.count("/kk/ai-damuy.html") == 1, "canonical dedup"
+    assert paths.count("/en/mit-survey.html") == 1
+    assert all(r["user_agent"].startswith("qazflow/0.1") for r in first_run["requests"])
+
+
+def test_crawl_delay_held_between_requests(first_run):
+    requests = first_run["requests"]
+    assert len(requests) >= 15
+    assert min(gaps(requests)) >= CRAWL_DELAY - TOLERANCE
+
+
+def test_big_page_not_read_to_the_end(first_run, servers):
+    site, _ = servers
+    assert site.sent.get("/big.html", 0) < 40 * 1024 * 1024
+
+
+def test_documents_extracted_without_boilerplate(first_run, servers):
+    site, _ = servers
+    kept = {path_of(d["url"]): d for d in first_run["docs"] if d["reason"] is None}
+    assert sorted(kept) == sorted(EXPECTED_DOCUMENTS + HUB_PAGES)
+    for path in EXPECTED_DOCUMENTS:
+        doc, article = kept[path], ARTICLES[path]
+        assert doc["source"] == "news" and doc["source_id"] == doc["uri"] == doc["url"]
+        assert doc["domain"] == f"127.0.0.1:{site.port}"
+        assert article.title in doc["title"]
+        assert doc["published"] == article.published
+        assert doc["lang_hint"] == article.lang
+        assert article.author in (doc["author"] or "")
+        for paragraph in article.paragraphs:
+            assert paragraph[:60] in doc["text"], (path, doc["text"][:300])
+        for junk in (NAV_TEXT, FOOTER_TEXT, COMMENT_TEXT):
+            assert junk not in doc["text"]
+        assert doc["n_chars"] == len(doc["text"])
+    assert "почетный академик" in kept["/ru/cp1251.html"]["text"]  # cp1251 decoded by its header
+
+
+def test_errors_recorded_with_reasons(first_run):
+    rejected = {path_of(d["url"]): d for d in first_run["docs"] if d["reason"] is not None}
+    assert set(rejected) == set(EXPECTED_ERRORS)
+    for path, words in EXPECTED_ERRORS.items():
+        assert rejected[path]["reason"] == "NewsFetch"
+        assert words in rejected[path]["detail"], (path, rejected[path]["detail"])
+    fetch = first_run["stats"]["fetch"]
+    assert fetch["fetched"] == len(EXPECTED_DOCUMENTS + HUB_PAGES)
+    assert fetch["skipped_robots"] == 1
+    assert fetch["errors"] == {"body_too_large": 1, "content_type": 1, "http_404": 1, "http_500": 1,
+                               "redirect_loop": 1, "timeout": 1}
+    assert fetch["skipped_offsite"] >= 3
+    log = pq.read_table(news_dir(first_run["cfg"], "fetch_log")).to_pylist()
+    assert {r["status"] for r in log} >= {"fetched", "skipped_robots", "error"}
+    saved = json.loads(open(os.path.join(news_dir(first_run["cfg"], "state"), "last_crawl.json")).read())
+    assert saved["errors"] == fetch["errors"]
+
+
+def test_warc_files_valid_and_documents_point_into_them(first_run):
+    files = first_run["stats"]["warc_files"]
+    assert files and all(os.path.basename(f).endswith(".warc.gz") for f in files)
+    types = []
+    for path in files:
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream, check_digests=True):
+                assert record.rec_headers.protocol == "WARC/1.1"
+                record.content_stream().read()
+                types.append(record.rec_type)
+    assert types.count("request") == types.count("response") >= 15
+    for doc in first_run["docs"]:
+        if doc["reason"] is None:
+            with open(doc["warc_file"], "rb") as stream:
+                record = read_warc_response(stream, doc["warc_offset"])
+            assert record["warc_record_id"] == doc["warc_record_id"] and record["url"] == doc["url"]
+
+
+def test_extraction_from_warc_alone_reproduces_documents(first_run, servers, tmp_path):
+    site, _ = servers
+    before = len(site.requests)
+    cfg = load_config([f"output={tmp_path}", f"inputs.warc=[{news_dir(first_run['cfg'], 'warc')}]"])
+    docs = rows(news_documents(cfg, Storage()))
+    assert len(site.requests) == before, "reading WARC files fetches nothing"
+    columns = ("doc_id", "url", "title", "text", "published", "author", "warc_file", "warc_offset",
+               "warc_record_id", "reason")
+    crawled = [{k: d[k] for k in columns} for d in first_run["docs"] if d["reason"] != "NewsFetch"]
+    assert [{k: d[k] for k in columns} for d in docs] == crawled
+
+
+def test_second_run_fetches_nothing_new(first_run, servers):
+    site, _ = servers
+    before = len(site.requests)
+    stats = {}
+    docs = rows(news_documents(first_run["cfg"], Storage(), stats))
+    again = [r["path"].split("?")[0] for r in site.requests[before:]]
+    # Only discovery resources are read again (to find new articles); no page twice.
+    assert set(again) <= {"/robots.txt", "/", "/sitemap_index.xml", "/sitemaps/news.xml.gz", "/rss.xml"}
+    assert stats["fetch"]["fetched"] == 0 and stats["fetch"]["errors"] == {}
+    assert stats["fetch"]["known"] >= len(EXPECTED_DOCUMENTS)
+    keys = ("doc_id", "text", "reason", "detail", "warc_file", "warc_offset")
+    assert [{k: d[k] for k in keys} for d in docs] == [{k: d[k] for k in keys} for d in first_run["docs"]]
