@@ -167,3 +167,49 @@ def test_second_run_fetches_nothing_new(first_run, servers):
     assert stats["fetch"]["known"] >= len(EXPECTED_DOCUMENTS)
     keys = ("doc_id", "text", "reason", "detail", "warc_file", "warc_offset")
     assert [{k: d[k] for k in keys} for d in docs] == [{k: d[k] for k in keys} for d in first_run["docs"]]
+
+
+def test_a_fetcher_dying_mid_crawl_loses_and_duplicates_nothing(ray_session, tmp_path):
+    """Kill the only fetch actor halfway: a new one takes over; every page ends up in the
+    output exactly once, as in an uninterrupted run."""
+    import threading
+    import time
+
+    import ray
+
+    off = OffSite().start()
+    site = NewsSite(off.url, crawl_delay=0.05, hang_seconds=4.0).start()
+    killed = []
+
+    def kill_when_busy():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(site.requests) < 8:
+            time.sleep(0.01)
+        names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+                 if a["name"].startswith("qazflow-news-fetcher-")]
+        for name in names:
+            ray.kill(ray.get_actor(name), no_restart=True)
+            killed.append(name)
+
+    try:
+        killer = threading.Thread(target=kill_when_busy, daemon=True)
+        killer.start()
+        cfg = crawl_config(tmp_path, site, **{"news.fetch_actors": 1})
+        stats = {}
+        docs = rows(news_documents(cfg, Storage(), stats))
+        killer.join()
+    finally:
+        site.stop()
+        off.stop()
+    assert killed, "the fetcher was not killed"
+    kept = sorted(path_of(d["url"]) for d in docs if d["reason"] is None)
+    assert kept == sorted(EXPECTED_DOCUMENTS + HUB_PAGES)
+    assert sorted(path_of(d["url"]) for d in docs if d["reason"]) == sorted(EXPECTED_ERRORS)
+    assert len({d["doc_id"] for d in docs}) == len(docs)
+    responses = []
+    for path in stats["warc_files"]:
+        with open(path, "rb") as stream:
+            responses += [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
+                          if r.rec_type == "response" and r.http_headers.get_statuscode() == "200"
+                          and r.rec_headers.get_header("Qazflow-Kind") == "page"]
+    assert len(responses) == len(set(responses)), "a page captured twice"

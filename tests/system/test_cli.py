@@ -1,0 +1,63 @@
+"""The `qazflow` command as a user runs it: a real process with its own embedded Ray."""
+import json
+import time
+
+import pyarrow.parquet as pq
+from tokenizers import Tokenizer
+
+from schemas import DOCUMENT, REJECTED, validate
+from tests.conftest import run_qazflow
+
+
+def test_help_lists_groups_and_documented_keys():
+    result = run_qazflow("build", "--help")
+    assert result.returncode == 0
+    for group in ("ocr", "storage", "ray", "filters", "dedup", "tokenizer"):
+        assert group in result.stdout
+    assert "min_chars" in result.stdout and "# shorter documents are rejected" in result.stdout
+
+
+def test_bad_overrides_fail_at_once_with_one_line_naming_the_key(tmp_path):
+    cases = {
+        ("filters.length.min_chars=abc",): "filters.length.min_chars",
+        ("filters.no_such_key=1",): "filters.no_such_key",
+        ("ocr=paddle",): "ocr=paddle",
+        (f"inputs.text=[{tmp_path}/missing.jsonl]",): "inputs.text",
+    }
+    for overrides, key in cases.items():
+        started = time.monotonic()
+        result = run_qazflow("build", f"output={tmp_path}/out", *overrides)
+        assert result.returncode == 2, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and key in lines[0], result.stderr
+        assert time.monotonic() - started < 30  # before any Ray starts
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_status_and_verify_end_to_end(tmp_path, samples):
+    out = tmp_path / "out"
+    result = run_qazflow(
+        "build", f"output={out}",
+        f"inputs.text=[{samples}/text/kk_news.jsonl,{samples}/text/ru_articles.jsonl,{samples}/bad/malformed.jsonl]",
+        f"inputs.books=[{samples}/books/born_digital_kk.pdf]", "tokenizer.vocab_size=1000",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "documents:" in result.stdout and str(out) in result.stdout
+    report = json.loads((out / "report.json").read_text())
+    docs = report["documents"]
+    assert docs["balanced"] and docs["rejected_by_reason"]["TextReader"] >= 2
+    kept = validate(pq.read_table(out / "documents"), DOCUMENT)
+    validate(pq.read_table(out / "rejected"), REJECTED)
+    assert "book" in kept.column("source").to_pylist()
+    tokenizer = Tokenizer.from_file(str(out / "shards/tokenizer.json"))
+    texts = dict(zip(kept.column("doc_id").to_pylist(), kept.column("text").to_pylist()))
+    decoded = {}
+    for shard in (out / "shards").glob("shard-*.parquet"):
+        for row in pq.read_table(shard).to_pylist():
+            decoded[row["doc_id"]] = tokenizer.decode(row["input_ids"])
+    assert decoded == texts
+
+    verify = run_qazflow("shards", "verify", str(out))
+    assert verify.returncode == 0 and "OK" in verify.stdout
+    status = run_qazflow("status", f"output={out}")
+    assert status.returncode == 0 and "GopherQuality" in status.stdout and str(docs["kept"]) in status.stdout
