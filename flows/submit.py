@@ -29,11 +29,25 @@ def runtime_env() -> dict:
     return env
 
 
+PATH_KEYS = ("output", "inputs.text", "inputs.books", "inputs.warc", "inputs.catalog", "tokenizer.path")
+
+
+def absolute_paths(override: str) -> str:
+    """The job runs in an unpacked copy of the repo: relative local paths must not move there."""
+    key, _, value = override.partition("=")
+    if key not in PATH_KEYS or not value or value == "null":
+        return override
+    listed = value.startswith("[") and value.endswith("]")
+    items = value[1:-1].split(",") if listed else [value]
+    items = [i if not i or "://" in i else os.path.abspath(i.strip()) for i in items]
+    return f"{key}=" + ("[" + ",".join(items) + "]" if listed else items[0])
+
+
 def submit(address: str, overrides: list[str]) -> int:
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     # The job's driver runs on the cluster and joins it; every other override travels as given.
-    build_args = [o for o in overrides if not o.startswith("ray.address=")] + ["ray.address=auto"]
+    build_args = [absolute_paths(o) for o in overrides if not o.startswith("ray.address=")] + ["ray.address=auto"]
     entrypoint = "python -m flows.cli build " + " ".join(shlex.quote(a) for a in build_args)
     client = JobSubmissionClient(dashboard_url(address))
     job_id = client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env())
