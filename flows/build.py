@@ -13,14 +13,14 @@ import pyarrow.compute as pc
 from omegaconf import DictConfig, OmegaConf
 
 from flows.config import check_inputs
-from flows.inputs import ReadBookPages, ReadTextFiles, find_books, find_text_files
+from flows.inputs import ReadTextFiles, find_books, find_text_files
+from flows.pages import PAGES, current_pages, ocr_config_hash, pages_stage
 from flows.report import write_report
 from flows.runtime import actor_pool, log, ray_session
 from flows.shards import build_shards
 from flows.stages import StageLog, stage_key
 from flows.storage import S3Settings, Storage, join
 from operators.books.assemble import BookAssembly
-from operators.books.pdf import PdfTextLayer
 from operators.text.basic import LengthFilter, add_exact_keys, mark_exact_duplicates
 from operators.text.c4 import C4Lines, C4Quality
 from operators.text.fineweb import FineWebQuality
@@ -30,7 +30,7 @@ from operators.text.normalize import Normalizer
 from operators.text.ocr_quality import OcrQuality
 from operators.text.pii import PiiRedactor
 from operators.text.readers import TextReader
-from schemas import CURATION, DOCUMENT, PAGE, REJECTED, validate
+from schemas import CURATION, DOCUMENT, REJECTED, validate
 
 # Curation in the order documents meet it: (filters.<section>, operator). The report
 # accounts for rejections in this order. C4Quality must see the lines C4Lines removes;
@@ -59,11 +59,17 @@ def _pyarrow(fn, **kwargs):
     return dict(fn=fn, batch_format="pyarrow", **kwargs)
 
 
-def assemble_book(pages: pa.Table) -> pa.Table:
-    """map_groups adapter: the page rows of one book → its document row."""
-    rows = pages.to_pylist()
-    doc = BookAssembly()(rows[0]["book_id"], rows[0]["uri"], rows)
-    return validate(pa.Table.from_pylist([doc]), CURATION)
+def book_assembler(books: list[dict], config_hash: str):
+    """map_groups adapter: all page rows of one book (from every run) → its document row."""
+    uris = {b["book_id"]: b["uri"] for b in books}
+
+    def assemble_book(pages: pa.Table) -> pa.Table:
+        rows = current_pages(pages, config_hash).to_pylist()
+        book_id = rows[0]["book_id"]
+        doc = BookAssembly()(book_id, uris.get(book_id, rows[0]["uri"]), rows)
+        return validate(pa.Table.from_pylist([doc]), CURATION)
+
+    return assemble_book
 
 
 class Curate:
@@ -112,31 +118,6 @@ def stage_names(cfg) -> list[str]:
     return names + (["ExactDedup"] if cfg.dedup.exact else [])
 
 
-def pages_stage(cfg, storage, stages, books) -> dict:
-    import ray
-
-    out = join(cfg.output, "pages")
-    key = stage_key("pages", books, OmegaConf.to_container(cfg.ocr))
-    if done := stages.finished("pages", key):
-        log(f"pages: already done ({done['pages']} pages), skipped")
-        return done
-    started = stages.start("pages", [out])
-    storage.makedirs(out)
-    pdf = PdfTextLayer(max_pages=cfg.ocr.max_pages, **OmegaConf.to_container(cfg.ocr.routing))
-    fs, path = storage.resolve(out)
-    pages = (
-        ray.data.from_items(books, override_num_blocks=max(1, len(books)))
-        .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
-    )
-    pages.write_parquet(path, filesystem=fs)
-    written = ray.data.read_parquet(path, filesystem=fs, schema=PAGE) if books else None
-    methods = Counter(r["method"] for r in written.select_columns(["method"]).take_all()) if written else {}
-    info = stages.finish("pages", key, started, {"books": len(books), "pages": sum(methods.values()),
-                                                 "by_method": dict(methods)})
-    log(f"pages: {info['pages']} page rows from {len(books)} books {dict(methods)}")
-    return info
-
-
 def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
     import ray
 
@@ -155,8 +136,9 @@ def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
                      .map_batches(ReadTextFiles(storage, reader), batch_size=1, batch_format="pyarrow"))
     if books:
         fs, path = storage.resolve(join(cfg.output, "pages"))
-        parts.append(ray.data.read_parquet(path, filesystem=fs, schema=PAGE)
-                     .groupby("book_id").map_groups(assemble_book, batch_format="pyarrow"))
+        parts.append(ray.data.read_parquet(path, filesystem=fs, schema=PAGES)
+                     .groupby("book_id").map_groups(book_assembler(books, ocr_config_hash(cfg.ocr)),
+                                                    batch_format="pyarrow"))
     docs = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
     docs = docs.map_batches(Curate, fn_constructor_args=(curation_chain(cfg),), compute=actor_pool(cfg),
@@ -191,7 +173,7 @@ def run_build(cfg: DictConfig) -> dict:
         raise SystemExit("qazflow: nothing to do: give inputs.text=[...] and/or inputs.books=[...]")
     stages = StageLog(storage, cfg.output, cfg.resume)
     with ray_session(cfg):
-        pages = pages_stage(cfg, storage, stages, books) if books else None
+        pages = pages_stage(cfg, storage, stages, books, actor_pool) if books else None
         curate = curate_stage(cfg, storage, stages, text_files, books, pages and pages["key"])
         shards = build_shards(cfg, storage, stages, curate["key"])
     return write_report(cfg, storage, {

@@ -19,7 +19,8 @@ class ConfigError(ValueError):
 
 
 def group_options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    """Options of a group; `common.yaml` holds what the options share and is not one."""
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml") if p.stem != "common")
 
 
 def _compose(overrides: list[str]) -> DictConfig:
@@ -113,7 +114,8 @@ def describe() -> str:
         lines.append(f"  {group:<10} {' | '.join(group_options(group))}")
     lines.append("")
     lines.append("Keys (override with key=value; defaults and meaning):")
-    for path in [CONF_DIR / "config.yaml"] + [CONF_DIR / g / f"{group_options(g)[0]}.yaml" for g in GROUPS]:
+    shared = [CONF_DIR / g / "common.yaml" for g in GROUPS if (CONF_DIR / g / "common.yaml").exists()]
+    for path in [CONF_DIR / "config.yaml", *shared] + [CONF_DIR / g / f"{group_options(g)[0]}.yaml" for g in GROUPS]:
         rel = os.path.relpath(path, CONF_DIR)
         lines.append(f"  # {rel}")
         for raw in path.read_text().splitlines():

@@ -9,13 +9,14 @@ from omegaconf import DictConfig
 
 from flows.storage import Storage
 from operators.base import rows_to_table
-from operators.books.pdf import PdfTextLayer, page_row
+from operators.books.images import natural_page_order
 from operators.documents import error_document
 from operators.text.readers import SOURCE as TEXT_SOURCE
 from operators.text.readers import TextReader, kind_of
-from schemas import CURATION, PAGE, validate
+from schemas import CURATION, validate
 
-BOOK_SUFFIXES = (".pdf",)
+BOOK_SUFFIXES = (".pdf", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 ROWS_PER_BATCH = 2000
 
 
@@ -44,9 +45,22 @@ def find_text_files(cfg: DictConfig, storage: Storage) -> tuple[list[str], list[
 
 
 def find_books(cfg: DictConfig, storage: Storage) -> tuple[list[dict], list[str]]:
-    files, ignored = _expand(storage, cfg.inputs.books, lambda p: p.lower().endswith(BOOK_SUFFIXES), cfg.output)
-    books = [{"uri": uri, "book_id": os.path.splitext(os.path.basename(uri))[0]} for uri in files]
-    return books, ignored
+    """Books: PDFs, multi-page TIFFs, and folders of page images (one book per folder,
+    pages in natural file-name order)."""
+    files, ignored = _expand(storage, cfg.inputs.books, lambda p: p.lower().endswith(BOOK_SUFFIXES + IMAGE_SUFFIXES),
+                             cfg.output)
+    folders: dict[str, list[str]] = {}
+    books = []
+    for uri in files:
+        folder = os.path.dirname(uri)
+        siblings = [f for f in files if os.path.dirname(f) == folder and f.lower().endswith(IMAGE_SUFFIXES)]
+        if uri.lower().endswith(IMAGE_SUFFIXES) and len(siblings) > 1:
+            folders.setdefault(folder, []).append(uri)
+        else:
+            books.append({"uri": uri, "book_id": os.path.splitext(os.path.basename(uri))[0], "files": [uri]})
+    for folder, pages in folders.items():
+        books.append({"uri": folder, "book_id": os.path.basename(folder), "files": natural_page_order(pages)})
+    return [{**b, "language": None} for b in sorted(books, key=lambda b: b["uri"])], ignored
 
 
 class ReadTextFiles:
@@ -70,21 +84,3 @@ class ReadTextFiles:
                 rows.append(error_document(TEXT_SOURCE, uri, uri, self.reader.name, f"cannot open: {exc}"))
             if rows:
                 yield validate(rows_to_table(rows, CURATION), CURATION)
-
-
-class ReadBookPages:
-    """One batch of books → page rows (text layer, or marked for OCR)."""
-
-    def __init__(self, storage: Storage, pdf: PdfTextLayer):
-        self.storage = storage
-        self.pdf = pdf
-
-    def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
-        for book in batch.to_pylist():
-            try:
-                data = self.storage.read_bytes(book["uri"])
-            except OSError as exc:
-                rows = [page_row(book["book_id"], 0, book["uri"], "none", error=f"cannot open: {exc}")]
-            else:
-                rows = list(self.pdf(book["book_id"], book["uri"], data))
-            yield validate(pa.Table.from_pylist(rows, schema=PAGE), PAGE)

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 import zlib
 from collections import Counter, defaultdict, deque
 
@@ -113,7 +114,8 @@ class NewsFetcher:
             os.replace(local_path, os.path.join(self.warc_dir, name))
             return
         fs, path = self.storage.resolve(join(self.warc_dir, name))
-        with open(local_path, "rb") as src, fs.open_output_stream(path) as dst:
+        # compression=None: pyarrow would otherwise gzip a ".gz" name a second time
+        with open(local_path, "rb") as src, fs.open_output_stream(path, compression=None) as dst:
             shutil.copyfileobj(src, dst, 8 << 20)
         os.remove(local_path)
 
@@ -232,7 +234,7 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     import ray
 
     started = time.time()
-    run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(started)) + f"-{os.getpid()}"
+    run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(started)) + f"-{uuid.uuid4().hex[:6]}"
     news = cfg.news
     seeds = [str(s) for s in cfg.inputs.news.seeds]
     scope = SiteScope(seeds, list(news.allowlist))
@@ -253,12 +255,15 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
                            robots_sitemaps=news.robots_sitemaps, feed_autodiscovery=news.feed_autodiscovery)
     sites = sorted(set(frontier.queues) | {site_of(c) for c in map(canonicalize, seeds) if c})
     n_actors = max(1, min(news.fetch_actors, len(sites) or 1))
-    actor_cls = ray.remote(NewsFetcher).options(num_cpus=news.fetch_actor_cpus, max_concurrency=news.sites_per_actor,
-                                                max_restarts=0)
+    actor_cls = ray.remote(NewsFetcher)
     warc_dir = news_dir(cfg, "warc")
 
-    def new_actor():
-        return actor_cls.remote(storage, settings, options, warc_dir, news.warc_rotate_bytes)
+    names = iter(range(1 << 30))
+
+    def new_actor():  # named, so an operator (or a test) can find and inspect the fetchers
+        return actor_cls.options(name=f"qazflow-news-fetcher-{run_id}-{next(names)}", num_cpus=news.fetch_actor_cpus,
+                                 max_concurrency=news.sites_per_actor, max_restarts=0).remote(
+            storage, settings, options, warc_dir, news.warc_rotate_bytes)
 
     actors = [new_actor() for _ in range(n_actors)]
     owner = lambda site: zlib.crc32(site.encode()) % n_actors  # noqa: E731 - stable site → actor
@@ -268,7 +273,7 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     busy: set[str] = set()
     uncommitted: dict[str, list[tuple[dict, dict]]] = defaultdict(list)  # site → (item, log) in unpublished WARCs
     published: set[str] = set()
-    logs: list[dict] = []
+    fetch_log = FetchLog(cfg, storage, run_id)
     restarts = 0
 
     def first_sequence(site: str) -> int:
@@ -280,7 +285,7 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
             if row["warc_file"] and row["warc_file"] not in published:
                 keep.append((work, row))
             else:
-                logs.append(row)
+                fetch_log.add(row)
                 state.record(row)
         uncommitted[site] = keep
 
@@ -309,9 +314,11 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
                     for lost_site in [s for s in uncommitted if owner(s) == index]:
                         next_seq[warc_name(lost_site, 0).rsplit("-", 1)[0]] = _next_free(published, lost_site,
                                                                                          first_sequence(lost_site))
-                        frontier.queues[lost_site].extendleft(w for w, _ in reversed(uncommitted[lost_site]))
+                        # robots.txt is read again by the new fetcher on its own
+                        lost = [w for w, _ in uncommitted[lost_site] if w["kind"] != "robots"]
+                        frontier.queues[lost_site].extendleft(reversed(lost))
                         uncommitted[lost_site] = []
-                frontier.queues[site].extendleft(reversed(batch))
+                frontier.queues[site].extendleft(reversed([w for w in batch if w["kind"] != "robots"]))
                 log(f"news: fetcher for {site} died ({type(exc).__name__}); retrying its work")
                 continue
             published.update(reply["published"])
@@ -329,14 +336,10 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
         commit(site)
     indexed = sorted(set(indexed) | published)
 
-    counts = _counts(logs, frontier.counts, known_before)
+    fetch_log.flush()
+    counts = fetch_log.counts(frontier.counts, known_before)
     counts["seconds"] = round(time.time() - started, 3)
-    if logs:
-        for row in logs:
-            row["run"] = run_id
-        sink = pa.BufferOutputStream()
-        pq.write_table(pa.Table.from_pylist(logs, schema=FETCH_LOG), sink)
-        storage.write_bytes(news_dir(cfg, "fetch_log", f"{run_id}.parquet"), sink.getvalue().to_pybytes())
+    counts["fetcher_restarts"] = restarts
     save_state(cfg, storage, state, indexed)
     storage.write_text(join(state_dir(cfg), "last_crawl.json"), json.dumps(counts, indent=2, sort_keys=True))
     log(f"news: fetched {counts['fetched']} pages, skipped by robots {counts['skipped_robots']}, "
@@ -351,25 +354,62 @@ def _next_free(published: set[str], site: str, default: int) -> int:
     return max([default, *(seq + 1 for seq in taken)])
 
 
-def _counts(logs: list[dict], frontier_counts: Counter, known_before: int) -> dict:
-    pages = [r for r in logs if r["kind"] == "page"]
-    errors = Counter(r["error"] for r in pages if r["status"] == "error")
-    discovery = [r for r in logs if r["kind"] != "page"]
-    return {
-        "fetched": sum(r["status"] == "fetched" for r in pages),
-        "skipped_robots": sum(r["status"] == "skipped_robots" for r in pages),
-        "redirected_offsite": sum(r["status"] == "redirected" for r in pages),
-        "errors": dict(sorted(errors.items())),
-        "discovery": {"fetched": sum(r["status"] == "fetched" for r in discovery),
-                      "errors": dict(sorted(Counter(r["error"] for r in discovery if r["error"]).items())),
-                      "by_kind": dict(sorted(Counter(r["kind"] for r in discovery).items()))},
-        "requests": sum(r["attempts"] or 0 for r in logs),
-        "known": frontier_counts.get("known", 0),
-        "skipped_offsite": frontier_counts.get("skipped_offsite", 0),
-        "over_page_limit": frontier_counts.get("over_page_limit", 0),
-        "over_sitemap_limit": frontier_counts.get("over_sitemap_limit", 0),
-        "state_urls_before": known_before,
-    }
+class FetchLog:
+    """Fetch outcomes of one run: counted as they come, written in parts of bounded size."""
+
+    PART_ROWS = 20_000
+
+    def __init__(self, cfg: DictConfig, storage: Storage, run_id: str):
+        self.cfg, self.storage, self.run_id = cfg, storage, run_id
+        self.rows: list[dict] = []
+        self.parts = 0
+        self.pages: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.discovery: Counter = Counter()
+        self.discovery_errors: Counter = Counter()
+        self.requests = 0
+
+    def add(self, row: dict) -> None:
+        row["run"] = self.run_id
+        self.requests += row["attempts"] or 0
+        if row["kind"] == "page":
+            self.pages[row["status"]] += 1
+            if row["status"] == "error":
+                self.errors[row["error"]] += 1
+        else:
+            self.discovery[row["kind"]] += 1
+            if row["error"]:
+                self.discovery_errors[row["error"]] += 1
+        self.rows.append(row)
+        if len(self.rows) >= self.PART_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.Table.from_pylist(self.rows, schema=FETCH_LOG), sink)
+        name = f"{self.run_id}-{self.parts:05d}.parquet"
+        self.storage.write_bytes(news_dir(self.cfg, "fetch_log", name), sink.getvalue().to_pybytes())
+        self.parts += 1
+        self.rows = []
+
+    def counts(self, frontier_counts: Counter, known_before: int) -> dict:
+        return {
+            "fetched": self.pages["fetched"],
+            "skipped_robots": self.pages["skipped_robots"],
+            "redirected_offsite": self.pages["redirected"],
+            "errors": dict(sorted(self.errors.items())),
+            "discovery": {"fetched": sum(self.discovery.values()) - sum(self.discovery_errors.values()),
+                          "errors": dict(sorted(self.discovery_errors.items())),
+                          "by_kind": dict(sorted(self.discovery.items()))},
+            "requests": self.requests,
+            "known": frontier_counts.get("known", 0),
+            "skipped_offsite": frontier_counts.get("skipped_offsite", 0),
+            "over_page_limit": frontier_counts.get("over_page_limit", 0),
+            "over_sitemap_limit": frontier_counts.get("over_sitemap_limit", 0),
+            "state_urls_before": known_before,
+        }
 
 
 # ---- extraction ----------------------------------------------------------------------
@@ -470,16 +510,31 @@ def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
     )
 
 
-def news_documents(cfg: DictConfig, storage: Storage, stats: dict | None = None):
+def news_fingerprint(cfg: DictConfig, storage: Storage) -> str:
+    """Changes exactly when the news documents would: the crawl state (pages fetched or
+    failed, and where they lie) and the `inputs.warc` files. A resumable stage puts it
+    in its key; WARC files holding only re-read robots/sitemaps/feeds do not count."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    uri = join(state_dir(cfg), "urls.parquet")
+    if cfg.inputs.news.seeds and storage.exists(uri):
+        digest.update(storage.read_bytes(uri))
+    for path in _expand_warcs(storage, cfg.inputs.warc):
+        digest.update(path.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def news_documents(cfg: DictConfig, storage: Storage, stats: dict | None = None, crawl: bool = True):
     """The news part of the corpus as a Ray Dataset of CURATION rows (or None).
 
-    With `inputs.news.seeds`: crawls (incrementally), then extracts every WARC file of
-    this output's crawl; pages that could not be fetched are rows rejected by NewsFetch.
-    Files in `inputs.warc` are extracted too. `stats`, if given, receives the fetch counts
-    and the WARC files read."""
+    With `inputs.news.seeds`: crawls (incrementally; `crawl=False` when the caller ran
+    `crawl_news` itself), then extracts every WARC file of this output's crawl; pages
+    that could not be fetched are rows rejected by NewsFetch. Files in `inputs.warc` are
+    extracted too. `stats`, if given, receives the fetch counts and the WARC files read."""
     import ray
 
-    counts = crawl_news(cfg, storage) if cfg.inputs.news.seeds else None
+    counts = crawl_news(cfg, storage) if cfg.inputs.news.seeds and crawl else None
     files = warc_files(cfg, storage)
     parts = []
     if files:

@@ -42,10 +42,10 @@ def ray_session(cfg: DictConfig):
             ray.shutdown()
 
 
-def actor_pool(cfg: DictConfig):
-    """An autoscaling pool for a stage that loads a model once per actor: up to one
-    actor per CPU in the cluster, or `ray.concurrency`."""
+def actor_pool(cfg: DictConfig, size: int | None = None):
+    """An autoscaling pool for a stage that loads a model once per actor: up to `size`,
+    else `ray.concurrency`, else one actor per CPU in the cluster."""
     import ray
 
-    most = cfg.ray.concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    most = size or cfg.ray.concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
     return ray.data.ActorPoolStrategy(min_size=1, max_size=int(most))

@@ -1,0 +1,207 @@
+"""The pages stage: every page of every book read from its text layer or OCR'd.
+
+Pages are the unit of resume: a page already in `pages/` for the same OCR configuration
+(book, page, config hash) is never read again, so a rerun after a crash OCRs only what
+was in flight. Images are rendered inside the OCR actors, where they are used: only
+page numbers travel between tasks, never page images.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from omegaconf import DictConfig, OmegaConf
+
+from flows.runtime import log
+from flows.stages import stage_key
+from flows.storage import Storage, join
+from operators.books.images import image_pages, load_image_page
+from operators.books.ocr import OcrPage
+from operators.books.pdf import PdfTextLayer, page_row
+from operators.books.render import PdfPageRenderer
+from schemas import PAGE, validate
+
+# Extra page columns: which frame of the file holds the page, the book's language.
+PAGES = PAGE.append(pa.field("frame", pa.int32())).append(pa.field("language", pa.string()))
+
+
+def needs_ocr(row: dict) -> bool:
+    return row["method"] == "none" and row["error"] is None and row["page"] > 0
+
+
+class ReadBookPages:
+    """One book → its page rows: text layer where legible, else marked for OCR.
+
+    Pages listed in the book's `done` are skipped (already in pages/ from an earlier run).
+    """
+
+    def __init__(self, storage: Storage, pdf: PdfTextLayer):
+        self.storage = storage
+        self.pdf = pdf
+
+    def _pages(self, book: dict) -> Iterator[dict]:
+        ids = dict(book_id=book["book_id"], uri=book["uri"])
+        if book["uri"].lower().endswith(".pdf"):
+            data = self.storage.read_bytes(book["uri"])
+            for row in self.pdf(book["book_id"], book["uri"], data):
+                yield {**row, "frame": row["page"] - 1}
+            return
+        # Image books: a multi-page TIFF, or a folder with one image per page.
+        page = 0
+        for uri in book["files"]:
+            try:
+                frames = image_pages(self.storage.read_bytes(uri))
+            except (OSError, ValueError) as exc:
+                page += 1
+                yield page_row(page=page, method="none", frame=0, error=f"unreadable image {uri}: {exc}", **ids) \
+                    | {"uri": uri}
+                continue
+            if frames > self.pdf.max_pages:
+                yield page_row(page=0, method="none", frame=0, error=f"{frames} pages > max_pages", **ids)
+                return
+            for frame in range(frames):
+                page += 1
+                yield page_row(page=page, method="none", route_reason="image scan: no text layer", frame=frame,
+                               **ids) | {"uri": uri}
+
+    def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
+        for book in batch.to_pylist():
+            done = set(book["done"] or [])
+            try:
+                rows = [r for r in self._pages(book) if r["page"] not in done]
+            except OSError as exc:
+                rows = [page_row(book["book_id"], 0, book["uri"], "none", frame=0, error=f"cannot open: {exc}")]
+            rows = [{**r, "language": book["language"]} for r in rows]
+            if rows:
+                yield validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
+
+
+class OcrPages:
+    """OCR actor: renders each page that needs it from its source file and OCRs it.
+
+    The engine is created once per actor; Kazakh books go to Tesseract whatever the
+    configured engine, since EasyOCR has no Kazakh model.
+    """
+
+    def __init__(self, storage: Storage, ocr: dict):
+        self.storage = storage
+        self.ocr = ocr
+        self.engines: dict[tuple, OcrPage] = {}
+        self.source: tuple[str, object] | None = None  # the file being read, kept across its pages
+
+    def _engine(self, language: str | None) -> OcrPage:
+        engine = "tesseract" if language == "kk" else self.ocr["engine"]
+        if engine == "tesseract":
+            t = self.ocr["tesseract"]
+            settings = dict(languages=t["languages"].get(language or "default", t["languages"]["default"]),
+                            psm=t["psm"], timeout_s=t["timeout_s"], dpi=self.ocr["dpi"])
+        else:
+            e = self.ocr["easyocr"]
+            settings = dict(languages=tuple(e["languages"]), gpu=e["gpu"], model_dir=e["model_dir"],
+                            batch_size=e["batch_size"], dpi=self.ocr["dpi"])
+        key = (engine, tuple(sorted(settings.items())))
+        if key not in self.engines:
+            self.engines[key] = OcrPage(engine, **settings)
+        return self.engines[key]
+
+    def _image(self, row: dict):
+        uri = row["uri"]
+        if self.source is None or self.source[0] != uri:
+            data = self.storage.read_bytes(uri)
+            reader = PdfPageRenderer(data, self.ocr["max_pixels"]) if uri.lower().endswith(".pdf") else data
+            self.source = (uri, reader)
+        reader = self.source[1]
+        if isinstance(reader, PdfPageRenderer):
+            return reader.render(row["page"], self.ocr["dpi"])
+        return load_image_page(reader, row["frame"], self.ocr["max_pixels"])
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = []
+        for row in batch.to_pylist():
+            if needs_ocr(row):
+                engine = self._engine(row["language"])
+                try:
+                    image = self._image(row)
+                except (OSError, ValueError) as exc:
+                    row = {**row, "method": engine.engine.name, "error": f"cannot render page: {exc}"}
+                else:
+                    row = engine(row, image)
+            rows.append(row)
+        return validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
+
+
+def ocr_config_hash(ocr: DictConfig) -> str:
+    return stage_key("ocr", OmegaConf.to_container(ocr))
+
+
+def done_pages(storage: Storage, pages_dir: str, config_hash: str) -> dict[str, list[int]]:
+    """Pages already read in earlier runs, per book: text-layer pages, and OCR'd pages of
+    this OCR configuration. Files a killed run left half-written are removed."""
+    if not storage.exists(pages_dir):
+        return {}
+    tables = []
+    for uri in storage.list_files(pages_dir):
+        try:
+            with storage.open_input(uri) as f:
+                tables.append(pq.read_table(f, columns=["book_id", "page", "method", "config_hash", "error"]))
+        except (OSError, pa.ArrowInvalid):
+            storage.delete(uri)
+    done: dict[str, list[int]] = {}
+    for t in tables:
+        for r in t.to_pylist():
+            if r["error"] is None and (r["method"] == "textlayer" or r["config_hash"] == config_hash):
+                done.setdefault(r["book_id"], []).append(r["page"])
+    return done
+
+
+def current_pages(table: pa.Table, config_hash: str) -> pa.Table:
+    """One row per (book, page): this configuration's, else the newest from another one."""
+    preferred = pc.or_(pc.equal(table["method"], "textlayer"), pc.equal(table["config_hash"], config_hash))
+    table = table.append_column("_rank", pc.if_else(pc.fill_null(preferred, False), 0, 1))
+    table = table.sort_by([("book_id", "ascending"), ("page", "ascending"), ("_rank", "ascending")])
+    keep, last = [], None
+    for i, key in enumerate(zip(table["book_id"].to_pylist(), table["page"].to_pylist())):
+        keep.append(key != last)
+        last = key
+    return table.filter(pa.array(keep)).drop_columns(["_rank"])
+
+
+def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], actor_pool) -> dict:
+    import ray
+
+    out = join(cfg.output, "pages")
+    config_hash = ocr_config_hash(cfg.ocr)
+    key = stage_key("pages", books, config_hash)
+    if done := stages.finished("pages", key):
+        log(f"pages: already done ({done['pages']} pages), skipped")
+        return done
+    started = stages.start("pages", [])  # page files are kept: they are the resume state
+    done_by_book = done_pages(storage, out, config_hash)
+    items = [{**b, "done": done_by_book.get(b["book_id"], [])} for b in books]
+    resumed = sum(map(len, done_by_book.values()))
+    if resumed:
+        log(f"pages: {resumed} pages already read in an earlier run, not read again")
+    ocr = OmegaConf.to_container(cfg.ocr, resolve=True)
+    pdf = PdfTextLayer(max_pages=cfg.ocr.max_pages, **ocr["routing"])
+    gpus = ocr["easyocr"]["num_gpus"] if ocr["engine"] == "easyocr" else 0
+    fs, path = storage.resolve(out)
+    (
+        ray.data.from_items(items, override_num_blocks=max(1, len(items)))
+        .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
+        # one page per batch: each OCR'd page is written (and so resumable) as soon as it is done
+        .map_batches(OcrPages, fn_constructor_args=(storage, ocr), batch_size=1, batch_format="pyarrow",
+                     compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None)
+        .write_parquet(path, filesystem=fs)
+    )
+    columns = ["book_id", "page", "method", "config_hash", "error"]
+    table = current_pages(pq.read_table(path, filesystem=fs, columns=columns), config_hash)
+    methods = Counter(table["method"].to_pylist())
+    failed = sum(e is not None for e in table["error"].to_pylist())
+    info = stages.finish("pages", key, started, {"books": len(books), "pages": table.num_rows,
+                                                 "by_method": dict(methods), "failed": failed, "resumed": resumed})
+    log(f"pages: {table.num_rows} pages of {len(books)} books {dict(methods)}, {failed} failed")
+    return info
