@@ -40,9 +40,10 @@ from operators.news.crawl import CrawlOptions, SiteCrawler, item
 from operators.news.extract import NAME as EXTRACT_NAME
 from operators.news.extract import SOURCE, extract_document, news_columns
 from operators.news.fetch import FetchSettings
-from operators.news.state import FETCH_NAME, STATE, CrawlState
+from operators.news.state import FETCH_NAME, CrawlState
 from operators.news.urls import SiteScope, canonicalize, site_of, url_key
-from operators.news.warc import DISCOVERY_KINDS, iter_warc_responses, read_warc_response, warc_name, warc_sequence
+from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, read_warc_response,
+                                 warc_name, warc_sequence)
 from schemas import CURATION, validate
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
@@ -120,8 +121,6 @@ class NewsFetcher:
         os.remove(local_path)
 
     def crawl(self, site: str, first_sequence: int, items: list[dict]) -> dict:
-        from operators.news.warc import RotatingWarcWriter
-
         crawler = self.crawlers.get(site)
         if crawler is None:
             writer = RotatingWarcWriter(site, self.staging, self.warc_dir, first_sequence, self.rotate_bytes,
@@ -505,6 +504,9 @@ def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
     return (
         ray.data.from_items([{"warc_file": f} for f in files], override_num_blocks=max(1, len(files)))
         .map_batches(IndexWarc(storage), batch_size=1, batch_format="pyarrow")
+        # One WARC file holds thousands of records: split its pointers into small blocks
+        # (streaming, no barrier) so extraction spreads over every CPU, not one per file.
+        .repartition(target_num_rows_per_block=ext.records_per_block)
         .map_batches(ExtractWarcRecords(storage, cfg.news.max_bytes, ext.include_tables, ext.favor_precision),
                      batch_size=ext.batch_size, batch_format="pyarrow")
     )

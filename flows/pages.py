@@ -20,7 +20,7 @@ from flows.runtime import log
 from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.images import image_pages, load_image_page
-from operators.books.ocr import OcrPage
+from operators.books.ocr import OcrPage, engine_versions
 from operators.books.pdf import PdfTextLayer, page_row
 from operators.books.render import PdfPageRenderer
 from schemas import PAGE, validate
@@ -87,9 +87,10 @@ class OcrPages:
     configured engine, since EasyOCR has no Kazakh model.
     """
 
-    def __init__(self, storage: Storage, ocr: dict):
+    def __init__(self, storage: Storage, ocr: dict, config_hash: str):
         self.storage = storage
         self.ocr = ocr
+        self.config_hash = config_hash
         self.engines: dict[tuple, OcrPage] = {}
         self.source: tuple[str, object] | None = None  # the file being read, kept across its pages
 
@@ -130,12 +131,14 @@ class OcrPages:
                     row = {**row, "method": engine.engine.name, "error": f"cannot render page: {exc}"}
                 else:
                     row = engine(row, image)
+                row["config_hash"] = self.config_hash
             rows.append(row)
         return validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
 
 
 def ocr_config_hash(ocr: DictConfig) -> str:
-    return stage_key("ocr", OmegaConf.to_container(ocr))
+    """What an OCR'd page depends on: the OCR settings and the engines' versions."""
+    return stage_key("ocr", OmegaConf.to_container(ocr), engine_versions())
 
 
 def done_pages(storage: Storage, pages_dir: str, config_hash: str) -> dict[str, list[int]]:
@@ -193,7 +196,7 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
         ray.data.from_items(items, override_num_blocks=max(1, len(items)))
         .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
         # one page per batch: each OCR'd page is written (and so resumable) as soon as it is done
-        .map_batches(OcrPages, fn_constructor_args=(storage, ocr), batch_size=1, batch_format="pyarrow",
+        .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash), batch_size=1, batch_format="pyarrow",
                      compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None)
         .write_parquet(path, filesystem=fs)
     )

@@ -62,6 +62,21 @@ def _tesseract_install(tesseract_cmd: str) -> tuple[str, frozenset[str]]:
     return first_line, frozenset(languages.stdout.split("\n")[1:]) - {""}
 
 
+def engine_versions() -> dict[str, str | None]:
+    """Installed engine versions, without loading any model (part of the resume key)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tesseract = _tesseract_install("tesseract")[0]
+    except RuntimeError:
+        tesseract = None
+    try:
+        easyocr = version("easyocr")
+    except PackageNotFoundError:
+        easyocr = None
+    return {"tesseract": tesseract, "easyocr": easyocr}
+
+
 def tsv_to_text(tsv: str) -> tuple[str, list[float]]:
     """Tesseract TSV → (text, word confidences).
 

@@ -1,0 +1,72 @@
+"""Kill a build with SIGKILL in the middle of OCR, rerun it: no page is OCR'd twice and
+the corpus equals that of an uninterrupted run."""
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pymupdf
+import pytest
+
+from tests.conftest import REPO, qazflow_bin, run_qazflow
+
+
+@pytest.fixture(scope="module")
+def scanned_books(tmp_path_factory, samples) -> Path:
+    """Two image-only books of four pages each, made from the sample scans."""
+    books = tmp_path_factory.mktemp("scans")
+    source = pymupdf.open(samples / "books" / "scanned_kk.pdf")
+    for name, order in (("kitap_a", [0, 1, 0, 1]), ("kitap_b", [1, 0, 0, 1])):
+        doc = pymupdf.open()
+        for page in order:
+            doc.insert_pdf(source, from_page=page, to_page=page)
+        doc.save(books / f"{name}.pdf")
+    return books
+
+
+def build_args(books: Path, out: Path) -> list[str]:
+    return ["build", f"output={out}", f"inputs.books=[{books}]", "tokenizer.vocab_size=500", "filters.length.min_chars=50",
+            "filters.gopher_repetition.enabled=false", "filters.fineweb_quality.enabled=false"]  # pages repeat on purpose
+
+
+def ocr_rows(out: Path) -> list[dict]:
+    rows = []
+    for path in (out / "pages").glob("*.parquet"):
+        try:
+            rows += [r for r in pq.read_table(path).to_pylist() if r["method"] == "tesseract"]
+        except Exception:  # a file the killed run was writing
+            pass
+    return rows
+
+
+def documents(out: Path) -> dict:
+    docs = {r["doc_id"]: r["text"] for r in pq.read_table(out / "documents").to_pylist()}
+    assert len(docs) == 2
+    return docs
+
+
+def test_sigkill_during_ocr_then_rerun(scanned_books, tmp_path):
+    reference = tmp_path / "reference"
+    assert run_qazflow(*build_args(scanned_books, reference)).returncode == 0
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen([qazflow_bin(), *build_args(scanned_books, out)], cwd=REPO, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(ocr_rows(out)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and the embedded Ray it started
+    process.wait()
+    subprocess.run(["pkill", "-9", "-s", str(process.pid)])
+    done_before = len(ocr_rows(out))
+    assert 2 <= done_before < 8, "the kill must land in the middle of OCR"
+
+    rerun = run_qazflow(*build_args(scanned_books, out))
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert f"{done_before} pages already read" in rerun.stderr
+    per_page = Counter((r["book_id"], r["page"]) for r in ocr_rows(out))
+    assert len(per_page) == 8 and set(per_page.values()) == {1}  # every page OCR'd once
+    assert documents(out) == documents(reference)
