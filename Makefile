@@ -27,8 +27,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+DEMO_INPUTS := inputs.text=[samples/text,samples/bad] inputs.books=[samples/books,samples/bad]
+
 demo: install
-	RAY_AUTH_MODE=disabled $(VENV)/bin/qazflow build output=demo_output
+	rm -rf demo_output
+	RAY_AUTH_MODE=disabled $(VENV)/bin/qazflow build output=demo_output $(DEMO_INPUTS)
+	$(VENV)/bin/qazflow status output=demo_output
+	@echo "Results: $(CURDIR)/demo_output (report.html for people, shards/manifest.json for trainers)"
 
 test: install
 	RAY_AUTH_MODE=disabled $(VENV)/bin/python -m pytest -q
