@@ -351,6 +351,35 @@ Sitemap: {self.url}/sitemap_index.xml
         elif path == "/docs/report.pdf":
             self.send(h, 200, b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n",
                       "application/pdf")
+        # Not linked from anywhere: for fetcher tests that ask for them directly.
+        elif path == "/trickle.html":  # a byte every 0.2 s: never silent long enough for a read timeout
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", "1000")
+            h.end_headers()
+            for _ in range(1000):
+                if self.stopping.wait(0.2):
+                    break
+                h.wfile.write(b"x")
+                h.wfile.flush()
+        elif path == "/busy.html":  # 429 with Retry-After the first time, then the page
+            with self._lock:
+                first = self.sent.setdefault("/busy.html", 0) == 0
+                self.sent["/busy.html"] += 1
+            if first:
+                self.send(h, 429, b"slow down", "text/plain", headers=[("Retry-After", "1")])
+            else:
+                self.send(h, 200, ARTICLES["/en/mit-survey.html"].html(self.url).encode())
+        elif path == "/gzipped.html":  # Content-Encoding: gzip, as most real servers send
+            body = gzip.compress(ARTICLES["/kk/ai-damuy.html"].html(self.url).encode())
+            self.send(h, 200, body, headers=[("Content-Encoding", "gzip")])
+        elif path == "/moved-away.html":  # a redirect to another host
+            self.send(h, 301, b"", headers=[("Location", f"{self.offsite_url}/elsewhere.html")])
+        elif path == "/moved.html":  # a redirect within the site, with tracking junk
+            self.send(h, 301, b"", headers=[("Location", "/en/mit-survey.html?utm_medium=redirect")])
+        elif path.startswith("/chain/"):  # /chain/N redirects to /chain/N+1 forever
+            n = int(path.rsplit("/", 1)[1] or 0)
+            self.send(h, 302, b"", headers=[("Location", f"/chain/{n + 1}")])
         else:
             self.send(h, 404, b"<html><body>Not found</body></html>")
 
