@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flows.config import check_inputs
 from flows.inputs import ReadTextFiles, find_books, find_text_files
+from flows.news import crawl_news, news_documents, news_fingerprint
 from flows.pages import PAGES, current_pages, ocr_config_hash, pages_stage
 from flows.report import write_report
 from flows.runtime import actor_pool, log, ray_session
@@ -48,7 +49,7 @@ CHAIN = [
     ("ocr_quality", OcrQuality),
     ("pii", PiiRedactor),
 ]
-READERS = ["TextReader", "BookAssembly"]
+READERS = ["TextReader", "BookAssembly", "NewsFetch", "NewsExtract"]
 
 
 def storage_for(cfg: DictConfig) -> Storage:
@@ -122,7 +123,8 @@ def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
     import ray
 
     docs_out, rejected_out = join(cfg.output, "documents"), join(cfg.output, "rejected")
-    key = stage_key("curate", text_files, upstream_key, OmegaConf.to_container(cfg.inputs),
+    key = stage_key("curate", text_files, upstream_key, news_fingerprint(cfg, storage),
+                    OmegaConf.to_container(cfg.inputs),
                     OmegaConf.to_container(cfg.filters), OmegaConf.to_container(cfg.dedup))
     if done := stages.finished("curate", key):
         log(f"curate: already done ({done['kept']} kept), skipped")
@@ -139,6 +141,8 @@ def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
         parts.append(ray.data.read_parquet(path, filesystem=fs, schema=PAGES)
                      .groupby("book_id").map_groups(book_assembler(books, ocr_config_hash(cfg.ocr)),
                                                     batch_format="pyarrow"))
+    if (news := news_documents(cfg, storage, crawl=False)) is not None:
+        parts.append(news)
     docs = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
     docs = docs.map_batches(Curate, fn_constructor_args=(curation_chain(cfg),), compute=actor_pool(cfg),
@@ -169,15 +173,16 @@ def run_build(cfg: DictConfig) -> dict:
     check_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
     text_files, ignored_text = find_text_files(cfg, storage)
     books, ignored_books = find_books(cfg, storage)
-    if not text_files and not books:
-        raise SystemExit("qazflow: nothing to do: give inputs.text=[...] and/or inputs.books=[...]")
+    if not text_files and not books and not (cfg.inputs.news.seeds or cfg.inputs.warc):
+        raise SystemExit("qazflow: nothing to do: give inputs.text, inputs.books, inputs.news.seeds or inputs.warc")
     stages = StageLog(storage, cfg.output, cfg.resume)
     with ray_session(cfg):
         pages = pages_stage(cfg, storage, stages, books, actor_pool) if books else None
+        news = crawl_news(cfg, storage) if cfg.inputs.news.seeds else None  # incremental by its own state
         curate = curate_stage(cfg, storage, stages, text_files, books, pages and pages["key"])
         shards = build_shards(cfg, storage, stages, curate["key"])
     return write_report(cfg, storage, {
         "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
-        "pages": pages, "curate": curate, "shards": shards, "curation_stages": stage_names(cfg),
+        "pages": pages, "news": news, "curate": curate, "shards": shards, "curation_stages": stage_names(cfg),
         "seconds": round(time.time() - run_started, 3),
     })

@@ -93,7 +93,7 @@ class Storage:
         """
         fs, path = self.resolve(uri)
         if is_s3(uri):
-            with fs.open_output_stream(path) as f:
+            with fs.open_output_stream(path, compression=None) as f:  # never gzip a .gz name twice
                 f.write(data)
             return
         os.makedirs(os.path.dirname(path), exist_ok=True)

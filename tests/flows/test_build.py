@@ -67,8 +67,6 @@ def test_bad_inputs_become_rows_with_reasons(run):
     assert by_source["empty.txt:TextReader"] == "empty file"
     assert "PDF" in by_source["corrupt.pdf:BookAssembly"]
     assert "cannot open PDF" in by_source["not_a_pdf.pdf:BookAssembly"]
-    # scanned pages are marked for OCR, not silently skipped
-    assert "0 chars" in by_source["scanned_kk.pdf:BookAssembly"]
 
 
 def test_curation_rejects_for_the_right_reasons(run, samples):
@@ -103,10 +101,14 @@ def test_books_become_documents_and_pages_are_recorded(run):
     output, _, _ = run
     pages = table(output / "pages").to_pylist()
     mixed = sorted((p["page"], p["method"]) for p in pages if p["book_id"] == "mixed_scan")
-    assert mixed == [(1, "textlayer"), (2, "none"), (3, "textlayer")]
+    assert mixed == [(1, "textlayer"), (2, "tesseract"), (3, "textlayer")]  # only the scanned page is OCR'd
+    scanned = [p for p in pages if p["book_id"] == "scanned_kk"]
+    assert [p["method"] for p in scanned] == ["tesseract", "tesseract"]
+    assert all(p["confidence"] > 80 and "tesseract" in p["engine"] for p in scanned)
     books = {r["book_id"]: r for r in table(output / "documents").to_pylist() if r["source"] == "book"}
-    assert {"born_digital_kk", "born_digital_ru", "mixed_scan"} <= set(books)
+    assert {"born_digital_kk", "born_digital_ru", "mixed_scan", "scanned_kk"} <= set(books)
     assert books["born_digital_kk"]["n_pages"] == 5 and "ә" in books["born_digital_kk"]["text"]
+    assert books["scanned_kk"]["ocr_confidence"] > 80 and "Қазақ" in books["scanned_kk"]["text"]
 
 
 def test_shards_decode_back_to_the_kept_documents(run):
