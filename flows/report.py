@@ -50,6 +50,7 @@ def build_report(cfg: DictConfig, run: dict) -> dict:
         },
         "stages": stage_table(curate, run["curation_stages"]),
         "pages": {k: run["pages"][k] for k in ("books", "pages", "by_method")} if run["pages"] else None,
+        "news": run["news"],
         "shards": {k: shards[k] for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")},
         "timings": {name: run[name]["seconds"] for name in ("pages", "curate", "shards") if run[name]}
         | {"total": run["seconds"]},
