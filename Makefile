@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-DEMO_INPUTS := inputs.text=[samples/text,samples/bad] inputs.books=[samples/books,samples/bad]
+DEMO_INPUTS := inputs.text=[samples/text,samples/bad] inputs.books=[samples/books,samples/bad] \
+               inputs.catalog=samples/books/catalog.csv
 
 demo: install
 	rm -rf demo_output

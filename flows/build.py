@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import datetime, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from omegaconf import DictConfig, OmegaConf
 
 from flows.config import check_inputs
-from flows.inputs import ReadTextFiles, find_books, find_text_files
+from flows.inputs import ReadTextFiles, catalog_books, find_books, find_text_files
+from flows.ledger import write_ledger
+from flows.near_dedup import near_dedup
 from flows.news import crawl_news, news_documents, news_fingerprint
 from flows.pages import PAGES, current_pages, ocr_config_hash, pages_stage
 from flows.report import write_report
@@ -62,12 +65,12 @@ def _pyarrow(fn, **kwargs):
 
 def book_assembler(books: list[dict], config_hash: str):
     """map_groups adapter: all page rows of one book (from every run) → its document row."""
-    uris = {b["book_id"]: b["uri"] for b in books}
+    by_id = {b["book_id"]: b for b in books}
 
     def assemble_book(pages: pa.Table) -> pa.Table:
         rows = current_pages(pages, config_hash).to_pylist()
-        book_id = rows[0]["book_id"]
-        doc = BookAssembly()(book_id, uris.get(book_id, rows[0]["uri"]), rows)
+        book = by_id.get(rows[0]["book_id"], {})
+        doc = BookAssembly()(rows[0]["book_id"], book.get("uri", rows[0]["uri"]), rows, book.get("title"))
         return validate(pa.Table.from_pylist([doc]), CURATION)
 
     return assemble_book
@@ -116,7 +119,7 @@ def curation_chain(cfg) -> list[tuple[type, dict]]:
 
 def stage_names(cfg) -> list[str]:
     names = READERS + [operator.__name__ for operator, _ in curation_chain(cfg)]
-    return names + (["ExactDedup"] if cfg.dedup.exact else [])
+    return names + (["ExactDedup"] if cfg.dedup.exact else []) + (["NearDedup"] if cfg.dedup.near.enabled else [])
 
 
 def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
@@ -150,6 +153,8 @@ def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
     if cfg.dedup.exact:
         docs = docs.map_batches(**_pyarrow(add_exact_keys)).groupby("dedup_key").map_groups(
             mark_exact_duplicates, batch_format="pyarrow")
+    if cfg.dedup.near.enabled:
+        docs = near_dedup(docs, cfg.dedup, cfg.ray.concurrency)
     curated = docs.materialize()
 
     counts = Counter()
@@ -173,16 +178,22 @@ def run_build(cfg: DictConfig) -> dict:
     check_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
     text_files, ignored_text = find_text_files(cfg, storage)
     books, ignored_books = find_books(cfg, storage)
+    books, catalog = catalog_books(cfg, storage, books)
     if not text_files and not books and not (cfg.inputs.news.seeds or cfg.inputs.warc):
         raise SystemExit("qazflow: nothing to do: give inputs.text, inputs.books, inputs.news.seeds or inputs.warc")
     stages = StageLog(storage, cfg.output, cfg.resume)
+    started_iso = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if books or catalog.missing:  # registered before OCR starts: `qazflow status` shows them queued
+        write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing, pages_complete=False)
     with ray_session(cfg):
         pages = pages_stage(cfg, storage, stages, books, actor_pool) if books else None
         news = crawl_news(cfg, storage) if cfg.inputs.news.seeds else None  # incremental by its own state
         curate = curate_stage(cfg, storage, stages, text_files, books, pages and pages["key"])
         shards = build_shards(cfg, storage, stages, curate["key"])
+    ledger = write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing,
+                          catalog_problems=catalog.problems) if books or catalog.missing else None
     return write_report(cfg, storage, {
         "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
-        "pages": pages, "news": news, "curate": curate, "shards": shards, "curation_stages": stage_names(cfg),
+        "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards, "curation_stages": stage_names(cfg),
         "seconds": round(time.time() - run_started, 3),
     })

@@ -2,7 +2,8 @@
 
   qazflow build  key=value ...     run the build (embedded local Ray unless ray.address)
   qazflow submit key=value ...     the same build as a Ray job on ray.address
-  qazflow status output=DIR        digitization and corpus progress
+  qazflow status output=DIR [collection=NAME] [books=true]
+                                   digitization and corpus progress; writes report.html
   qazflow shards verify DIR        checksums, counts, manifest consistency
 """
 from __future__ import annotations
@@ -46,7 +47,8 @@ def cmd_submit(args: list[str]) -> int:
 def cmd_status(args: list[str]) -> int:
     from flows.status import show_status
 
-    cfg = load_config(args)
+    short = ("collection=", "books=")  # `collection=X` is `status.collection=X`
+    cfg = load_config([f"status.{a}" if a.startswith(short) else a for a in args])
     return show_status(cfg)
 
 

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import pyarrow as pa
 from omegaconf import DictConfig
 
+from flows.ledger import known_book_ids
 from flows.storage import Storage
 from operators.base import rows_to_table
+from operators.books.catalog import BookMatch, match_books, parse_catalog
 from operators.books.images import natural_page_order
 from operators.documents import error_document
 from operators.text.readers import SOURCE as TEXT_SOURCE
@@ -60,7 +62,33 @@ def find_books(cfg: DictConfig, storage: Storage) -> tuple[list[dict], list[str]
             books.append({"uri": uri, "book_id": os.path.splitext(os.path.basename(uri))[0], "files": [uri]})
     for folder, pages in folders.items():
         books.append({"uri": folder, "book_id": os.path.basename(folder), "files": natural_page_order(pages)})
+    if cfg.inputs.catalog:  # the catalog often lies next to the scans: it is read, not ignored
+        catalog = storage.resolve(cfg.inputs.catalog)[1]
+        ignored = [p for p in ignored if storage.resolve(p)[1] != catalog]
     return [{**b, "language": None} for b in sorted(books, key=lambda b: b["uri"])], ignored
+
+
+def catalog_books(cfg: DictConfig, storage: Storage, books: list[dict]) -> tuple[list[dict], BookMatch]:
+    """Books found on disk, named and described by the librarian's catalog (`inputs.catalog`).
+
+    A catalogued book takes the catalog's book_id, title and language (or its collection's
+    language from `ocr.collection_languages`); an uncatalogued one keeps the id an earlier
+    run's ledger gave it, so its finished pages are found again.
+    """
+    catalog = parse_catalog(storage.read_bytes(cfg.inputs.catalog), os.path.basename(cfg.inputs.catalog)) \
+        if cfg.inputs.catalog else None
+    match = match_books(catalog.rows if catalog else [], [b["uri"] for b in books], list(map(str, cfg.inputs.books)),
+                        known_book_ids(storage, cfg.output))
+    if catalog:
+        match.problems[:0] = catalog.problems
+    collection_languages = cfg.ocr.collection_languages or {}
+    refs = {ref.uri: ref for ref in match.books}
+    named = []
+    for book in books:
+        ref = refs[book["uri"]]
+        language = ref.language or collection_languages.get(ref.collection or "")
+        named.append({**book, "book_id": ref.book_id, "title": ref.title, "language": language})
+    return named, match
 
 
 class ReadTextFiles:

@@ -51,6 +51,7 @@ def build_report(cfg: DictConfig, run: dict) -> dict:
         "stages": stage_table(curate, run["curation_stages"]),
         "pages": {k: run["pages"][k] for k in ("books", "pages", "by_method")} if run["pages"] else None,
         "news": run["news"],
+        "ledger": run.get("ledger"),
         "shards": {k: shards[k] for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")},
         "timings": {name: run[name]["seconds"] for name in ("pages", "curate", "shards") if run[name]}
         | {"total": run["seconds"]},
@@ -100,5 +101,11 @@ td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}td:first-child{{
 def write_report(cfg: DictConfig, storage: Storage, run: dict) -> dict:
     report = build_report(cfg, run)
     storage.write_text(join(cfg.output, "report.json"), json.dumps(report, indent=2, ensure_ascii=False))
-    storage.write_text(join(cfg.output, "report.html"), render_html(report))
+    page = render_html(report)
+    if report["ledger"]:
+        from flows.ledger import library_section
+        from flows.librarian_html import insert_library_section
+
+        page = insert_library_section(page, library_section(cfg, storage))
+    storage.write_text(join(cfg.output, "report.html"), page)
     return report
