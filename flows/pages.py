@@ -33,6 +33,13 @@ def needs_ocr(row: dict) -> bool:
     return row["method"] == "none" and row["error"] is None and row["page"] > 0
 
 
+def _pages_to_ocr(table: pa.Table, wanted: bool) -> pa.Table:
+    """The page rows that need OCR (wanted=True) or the others (read or failed already)."""
+    mask = pc.and_(pc.and_(pc.equal(table["method"], "none"), pc.is_null(table["error"])),
+                   pc.greater(table["page"], 0))
+    return table.filter(mask if wanted else pc.invert(mask))
+
+
 class ReadBookPages:
     """One book → its page rows: text layer where legible, else marked for OCR.
 
@@ -192,14 +199,19 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     pdf = PdfTextLayer(max_pages=cfg.ocr.max_pages, **ocr["routing"])
     gpus = ocr["easyocr"]["num_gpus"] if ocr["engine"] == "easyocr" else 0
     fs, path = storage.resolve(out)
-    (
-        ray.data.from_items(items, override_num_blocks=max(1, len(items)))
-        .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
-        # one page per batch: each OCR'd page is written (and so resumable) as soon as it is done
-        .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash), batch_size=1, batch_format="pyarrow",
-                     compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None)
-        .write_parquet(path, filesystem=fs)
-    )
+    # Routing reads each book once; its page rows (text, no images) are kept so the two
+    # kinds of page can go separate ways: text-layer pages are written a book at a time,
+    # pages to OCR travel one per block, so every OCR actor gets pages of a long book (a
+    # block is one actor call) and each OCR'd page is written, so resumable, once done.
+    routed = (ray.data.from_items(items, override_num_blocks=max(1, len(items)))
+              .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
+              .materialize())
+    read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow")
+    ocr_read = (routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow")
+                .repartition(target_num_rows_per_block=1)
+                .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash), batch_size=1,
+                             batch_format="pyarrow", compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None))
+    read.union(ocr_read).write_parquet(path, filesystem=fs)
     columns = ["book_id", "page", "method", "config_hash", "error"]
     table = current_pages(pq.read_table(path, filesystem=fs, columns=columns), config_hash)
     methods = Counter(table["method"].to_pylist())

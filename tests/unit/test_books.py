@@ -86,3 +86,20 @@ def test_book_document_and_scanned_only_rejection():
     assert rejected["reason"] == "BookAssembly" and "2 page(s)" in rejected["detail"]
     broken = assembly("b4", "b4.pdf", list(PdfTextLayer()("b4", "b4.pdf", b"junk")))
     assert broken["reason"] == "BookAssembly" and "cannot open PDF" in broken["detail"]
+
+
+def test_a_garbage_text_layer_that_looks_like_words_is_sent_to_ocr():
+    import random
+
+    rng = random.Random(3)
+    letters = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі"
+    random_words = " ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(150))
+    legible, why = text_layer_verdict(random_words)
+    assert not legible and "unpronounceable" in why
+    utf8_as_latin1 = (KK * 3).encode("utf-8").decode("latin-1")  # "Ð\x9aÐ°Ð·Ð°Ò\x9b…"
+    cp1251_as_latin1 = ("Мир был создан не сразу, а постепенно.\n" * 8).encode("cp1251").decode("latin-1")
+    for mojibake in (utf8_as_latin1, cp1251_as_latin1):
+        legible, why = text_layer_verdict(mojibake)
+        assert not legible, mojibake[:40]
+    english = "Strengths of the worldwide rhythm: https://www.example.kz lists HTML and PDF files. " * 4
+    assert text_layer_verdict(english)[0] and text_layer_verdict(KK * 3)[0]
