@@ -110,9 +110,10 @@ def curation_chain(cfg) -> list[tuple[type, dict]]:
         if not settings.pop("enabled", True):
             continue
         if operator is FastTextLangID:
-            settings = {"model_path": settings["model_path"]}
+            settings = {k: settings[k] for k in ("model_path", "latin_kk_min_score")}
         elif operator is LanguageFilter:
             settings.pop("model_path")
+            settings.pop("latin_kk_min_score")
         chain.append((operator, settings))
     return chain
 

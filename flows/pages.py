@@ -206,12 +206,15 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     routed = (ray.data.from_items(items, override_num_blocks=max(1, len(items)))
               .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
               .materialize())
-    read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow")
-    ocr_read = (routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow")
+    # Filtering and writing rows is light and asks for no CPU, so it runs even when the OCR
+    # actors hold every CPU (any share of one would wait for them forever on a laptop).
+    light = {"num_cpus": 0}
+    read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow", **light)
+    ocr_read = (routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow", **light)
                 .repartition(target_num_rows_per_block=1)
                 .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash), batch_size=1,
                              batch_format="pyarrow", compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None))
-    read.union(ocr_read).write_parquet(path, filesystem=fs)
+    read.union(ocr_read).write_parquet(path, filesystem=fs, ray_remote_args=light)
     columns = ["book_id", "page", "method", "config_hash", "error"]
     table = current_pages(pq.read_table(path, filesystem=fs, columns=columns), config_hash)
     methods = Counter(table["method"].to_pylist())

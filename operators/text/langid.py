@@ -1,7 +1,16 @@
-"""Language identification with fastText lid.176 and the keep-list gate."""
+"""Language identification with fastText lid.176 and the keep-list gate.
+
+Kazakh written in the Latin alphabet (2021 official alphabet, and the 2017/2018
+apostrophe and acute variants still in use) is barely in lid.176: it reads as Turkish
+with a middling score. It is recognized by spelling the text back in Cyrillic, where
+lid.176 knows Kazakh well: Kazakh comes back as kk with a high score, while Turkish,
+Azerbaijani, Uzbek, Turkmen or English spelled the same way do not.
+"""
 from __future__ import annotations
 
+import json
 import os
+import re
 
 import pyarrow as pa
 
@@ -9,6 +18,37 @@ from operators.base import DocumentFilter, DocumentOperator
 
 # lid.176 reads one line; longer input adds time but rarely changes the answer.
 MAX_CHARS = 4000
+# Paragraphs shorter than this are too short to identify alone; they count for their document's language.
+MIN_PARAGRAPH_CHARS = 40
+# lid.176 labels Latin-script Kazakh as one of these (or as anything, unsurely).
+TURKIC_LATIN = {"tr", "az", "uz", "tk", "kk", "ky", "tt", "ba", "crh", "kaa", "ug", "gag"}
+# Latin → Cyrillic Kazakh, longest spellings first: 2021 alphabet, 2018 acutes, 2017 apostrophes.
+LATIN_TO_CYRILLIC = sorted({
+    "shch": "щ", "sh": "ш", "ch": "ч", "ts": "ц", "zh": "ж", "io": "ё", "iu": "ю", "ia": "я", "yu": "ю", "ya": "я",
+    "a'": "ә", "o'": "ө", "u'": "ү", "g'": "ғ", "n'": "ң", "s'": "ш", "c'": "ч", "i'": "й", "y'": "ұ",
+    "ä": "ә", "á": "ә", "ğ": "ғ", "ǵ": "ғ", "ñ": "ң", "ń": "ң", "ö": "ө", "ó": "ө", "ū": "ұ", "ü": "ү", "ú": "ү",
+    "ş": "ш", "ś": "ш", "ç": "ч", "ı": "і", "ý": "у",
+    "a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "j": "ж", "z": "з", "i": "и", "k": "к", "q": "қ",
+    "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у", "f": "ф", "h": "х",
+    "y": "ы", "c": "с", "w": "у", "x": "х",
+}.items(), key=lambda kv: -len(kv[0]))
+_LATIN_SPELLING = re.compile("|".join(re.escape(k) for k, _ in LATIN_TO_CYRILLIC))
+_CYRILLIC_OF = dict(LATIN_TO_CYRILLIC)
+_PARAGRAPHS = re.compile(r"\n\s*\n|\n")
+
+
+def latin_to_cyrillic(text: str) -> str:
+    return _LATIN_SPELLING.sub(lambda m: _CYRILLIC_OF[m.group()], text.lower())
+
+
+def script_of(text: str) -> str:
+    """ISO 15924 code of the script most letters are in: Cyrl, Latn or Zyyy (neither/none)."""
+    sample = text[:MAX_CHARS]
+    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in sample)
+    latin = sum(ch.isalpha() and ch < "\u0250" for ch in sample)
+    if not cyrillic and not latin:
+        return "Zyyy"
+    return "Cyrl" if cyrillic >= latin else "Latn"
 
 
 def bundled_lid176() -> str:
@@ -22,15 +62,17 @@ def bundled_lid176() -> str:
 
 
 class FastTextLangID(DocumentOperator):
-    """Sets `lang` (ISO 639-1) and `lang_score` from fastText's top label."""
+    """Sets `lang` (ISO 639-1), `lang_score`, `script` (Cyrl/Latn/Zyyy) and `lang_shares`
+    (JSON: each language's share of the text's characters, from per-paragraph LID)."""
 
-    signals = {"lang": pa.string(), "lang_score": pa.float32()}
+    signals = {"lang": pa.string(), "lang_score": pa.float32(), "script": pa.string(), "lang_shares": pa.string()}
 
-    def __init__(self, model_path: str | None = None):
+    def __init__(self, model_path: str | None = None, latin_kk_min_score: float = 0.7):
         import fasttext
 
         fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its load-time warning
         self.model = fasttext.load_model(model_path or bundled_lid176())
+        self.latin_kk_min_score = latin_kk_min_score
 
     def predict(self, text: str) -> tuple[str, float]:
         # The low-level call: fasttext's numpy wrapper breaks under numpy 2.
@@ -40,8 +82,30 @@ class FastTextLangID(DocumentOperator):
         score, label = top[0]
         return label.removeprefix("__label__"), float(min(score, 1.0))
 
+    def identify(self, text: str) -> tuple[str, float, str]:
+        """(lang, score, script), with Latin-script Kazakh recognized as kk."""
+        lang, score = self.predict(text)
+        script = script_of(text)
+        if script == "Latn" and (lang in TURKIC_LATIN or score < 0.8):
+            as_cyrillic, cyrillic_score = self.predict(latin_to_cyrillic(text[:MAX_CHARS]))
+            if as_cyrillic == "kk" and cyrillic_score >= self.latin_kk_min_score and cyrillic_score > score:
+                return "kk", cyrillic_score, script
+        return lang, score, script
+
+    def shares(self, text: str, lang: str) -> dict[str, float]:
+        chars: dict[str, int] = {}
+        for paragraph in _PARAGRAPHS.split(text):
+            size = len(paragraph.strip())
+            if not size:
+                continue
+            paragraph_lang = self.identify(paragraph)[0] if size >= MIN_PARAGRAPH_CHARS else lang
+            chars[paragraph_lang] = chars.get(paragraph_lang, 0) + size
+        total = sum(chars.values()) or 1
+        return {k: round(v / total, 3) for k, v in sorted(chars.items(), key=lambda kv: -kv[1])}
+
     def process(self, doc: dict) -> dict:
-        doc["lang"], doc["lang_score"] = self.predict(doc["text"])
+        doc["lang"], doc["lang_score"], doc["script"] = self.identify(doc["text"])
+        doc["lang_shares"] = json.dumps(self.shares(doc["text"], doc["lang"]))
         return doc
 
 

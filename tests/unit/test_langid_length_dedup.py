@@ -56,3 +56,30 @@ def test_rejected_rows_never_join_a_duplicate_group():
     t = table([KK, KK]).set_column(4, "reason", pa.array(["LengthFilter", None]))
     keys = add_exact_keys(t).column("dedup_key").to_pylist()
     assert keys[0] != keys[1]
+
+
+LATIN_KK = ("Qazaq tili resursy az tilder qataryna jatady: internettegi mätinderdiñ ülesi öte az. "
+            "Sondyqtan ärbir kitap, gazet pen jurnal tsifrlandyrylyp, til modelderin oqytuğa paidalanylady.")
+LATIN_KK_2017 = ("Qazaq tili resursy az tilder qataryna jatady. Sondyqtan a'rbir kitap, gazet pen jurnal "
+                 "tsifrlandyrylyp, til modelderin oqytyg'a paidalanylady, bul o'te mn'yzdy is.")
+TURKISH = ("Türkiye Cumhuriyeti'nin başkenti Ankara'dır. Bu şehir, ülkenin en büyük ikinci şehridir ve "
+           "birçok üniversiteye ev sahipliği yapar.")
+UZBEK = ("O'zbekiston Respublikasining poytaxti Toshkent shahridir. Bu shahar mamlakatning eng katta "
+         "shahri hisoblanadi va ko'plab universitetlarga ega.")
+
+
+def test_kazakh_in_latin_script_is_kazakh_and_its_neighbours_are_not():
+    out = FastTextLangID()(table([LATIN_KK, LATIN_KK_2017, TURKISH, UZBEK, KK]))
+    langs = list(zip(out.column("lang").to_pylist(), out.column("script").to_pylist()))
+    assert langs[0] == ("kk", "Latn") and langs[1] == ("kk", "Latn")
+    assert langs[2] == ("tr", "Latn") and langs[3][0] != "kk" and langs[4] == ("kk", "Cyrl")
+
+
+def test_mixed_documents_get_per_language_shares():
+    import json
+
+    mixed = KK + "\n\n" + RU + "\n\n" + KK
+    out = FastTextLangID()(table([mixed, EN]))
+    shares = [json.loads(s) for s in out.column("lang_shares").to_pylist()]
+    assert set(shares[0]) == {"kk", "ru"} and shares[0]["kk"] > shares[0]["ru"] > 0.2
+    assert shares[1] == {"en": 1.0}
