@@ -6,7 +6,7 @@ APT_PKGS := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng 
             fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-en-us \
             chromium poppler-utils
 
-.PHONY: install demo test test-fast bench clean-demo system-deps
+.PHONY: install demo test bench bench-deps clean-demo system-deps
 
 system-deps:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q kaz \
@@ -39,8 +39,28 @@ demo: install
 test: install
 	RAY_AUTH_MODE=disabled $(VENV)/bin/python -m pytest -q
 
-bench: install
-	RAY_AUTH_MODE=disabled $(VENV)/bin/python -m pytest -q tests/benchmarks -s -p no:cacheprovider
+# Benchmarks (tests/benchmarks; results in tests/benchmarks/results/*.json). datatrove, the
+# baseline of curation_vs_datatrove.py, lives in a venv of its own, outside qazflow's deps.
+# BENCH_ARGS=--quick runs the small versions of all three.
+DT_VENV  := .bench/datatrove-venv
+DT_STAMP := $(DT_VENV)/.installed
+# orjson: datatrove's JsonlReader/JsonlWriter need it (it is in datatrove[io], the rest of which is not needed)
+DT_PKGS  := 'datatrove[processing]' 'xxhash<4' spacy psutil orjson
+BENCH_ARGS ?=
+
+# Idempotent: the stamp holds the package list it was made with; pip runs only when it differs.
+bench-deps:
+	@if [ "$$(cat $(DT_STAMP) 2>/dev/null)" != "$(DT_PKGS)" ]; then \
+	  set -e; test -x $(DT_VENV)/bin/python || python3 -m venv $(DT_VENV); \
+	  $(DT_VENV)/bin/python -m pip install -q --upgrade pip; \
+	  $(DT_VENV)/bin/python -m pip install -q $(DT_PKGS); \
+	  echo "$(DT_PKGS)" > $(DT_STAMP); \
+	else echo "$(DT_VENV): up to date"; fi
+
+bench: install bench-deps
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/curation_vs_datatrove.py $(BENCH_ARGS)
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_eval.py $(BENCH_ARGS)
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_speed.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -rf demo_output

@@ -238,6 +238,12 @@ def near_dedup(docs, cfg_dedup: DictConfig, concurrency: int | None = None, stat
 
     # The documents are read twice (signatures now, verdicts at the end): keep them.
     docs = docs.materialize()
+    # Every sort shuffle below makes one partition per block of its input: one block would
+    # put all the work on one core, hundreds of small ones cost a task each. So: a few
+    # blocks per CPU, or one per BYTES_PER_GROUP of documents for corpora bigger than that.
+    blocks = max(plan.min_groups, math.ceil(docs.size_bytes() / BYTES_PER_GROUP))
+    if not blocks <= docs.num_blocks() <= 2 * blocks:
+        docs = docs.repartition(blocks).materialize()
     lap("upstream")
     if settings.shuffle:  # materialize() gave `docs` a context of its own; nothing global changes
         docs.context.shuffle_strategy = settings.shuffle

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO.parent / "shared" / "seeds"  # the documents the project came from (real kk/ru/en text)
 SAMPLES = REPO / "samples"
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")

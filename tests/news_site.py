@@ -7,7 +7,7 @@ must survive: HTTP 500, a page that hangs, a redirect loop, a 50 MB streamed pag
 cp1251 page, a PDF, links to another host. It logs every request with a timestamp, so
 tests check politeness from the server's side. `OffSite` is the other host.
 
-Article text comes from the project's seed documents (/work/shared/seeds).
+Article text comes from the project's seed documents (../shared/seeds next to the repository).
 """
 from __future__ import annotations
 

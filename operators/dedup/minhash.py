@@ -7,7 +7,7 @@ shingles and SHA-1 hashing each once; all permutations of all its shingles are o
 expression. SHA-1 then takes most of the time, but it is what datasketch hashes with.
 
 Default shingles are character 5-grams, not datatrove's word 5-grams. Measured on 300-word
-windows of /work/shared/seeds/000 (Kazakh + English), true Jaccard of a document with its
+windows of the project's seed document 000 (Kazakh + English), true Jaccard of a document with its
 edited copy, and of unrelated windows on the same topic:
 
     shingles   10% words replaced   OCR noise, 2% chars   unrelated (max)

@@ -6,8 +6,9 @@ from operators.text.homoglyphs import repair_homoglyphs
 from operators.text.legacy_kz import repair_legacy_kz
 from operators.text.mojibake import repair_mojibake
 from operators.text.normalize import Normalizer, normalize_whitespace, remove_control_chars
+from tests.conftest import SEEDS
 
-SEED = "/work/shared/seeds/000_fd5068693b491d45.txt"
+SEED = str(SEEDS / "000_fd5068693b491d45.txt")
 # From the seed: the Kazakh abstract of a review of AI in Kazakhstan.
 KK = (
     "Аннотация. Жасанды интеллекттің қоғамға әсері ешқашан байқалмады. Жасанды интеллект көбінесе "
