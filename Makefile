@@ -41,7 +41,7 @@ test: install
 
 # Benchmarks (tests/benchmarks; results in tests/benchmarks/results/*.json). datatrove, the
 # baseline of curation_vs_datatrove.py, lives in a venv of its own, outside qazflow's deps.
-# BENCH_ARGS=--quick runs the small versions of all three.
+# BENCH_ARGS=--quick runs the small version of each.
 DT_VENV  := .bench/datatrove-venv
 DT_STAMP := $(DT_VENV)/.installed
 # orjson: datatrove's JsonlReader/JsonlWriter need it (it is in datatrove[io], the rest of which is not needed)
@@ -61,6 +61,7 @@ bench: install bench-deps
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/curation_vs_datatrove.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_eval.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_speed.py $(BENCH_ARGS)
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/news_extract.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -rf demo_output
