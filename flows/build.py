@@ -195,6 +195,7 @@ def run_build(cfg: DictConfig) -> dict:
                           catalog_problems=catalog.problems) if books or catalog.missing else None
     return write_report(cfg, storage, {
         "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
-        "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards, "curation_stages": stage_names(cfg),
+        "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards,
+        "curation_stages": stage_names(cfg),
         "seconds": round(time.time() - run_started, 3),
     })

@@ -174,6 +174,10 @@ def test_status_keeps_the_curation_report_and_the_cli_runs(library, capsys):
     assert 'id="docs-in">4<' in html and 'id="library"' in html
     assert main(["status", f"output={output}"]) == 0  # again: the section is replaced, not repeated
     assert (output / "report.html").read_text().count('id="library"') == 1
+    capsys.readouterr()
+    assert main(["status", f"output={output}", "collection=classics", "books=true"]) == 0  # the short forms
+    out = capsys.readouterr().out
+    assert "KZ-4" in out and "KZ-1" not in out
 
 
 def test_status_without_a_build_says_so(tmp_path):
