@@ -207,14 +207,17 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
               .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
               .materialize())
     # Filtering and writing rows is light and asks for no CPU, so it runs even when the OCR
-    # actors hold every CPU (any share of one would wait for them forever on a laptop).
+    # actors hold every CPU (any share of one would wait for them forever on a laptop); one
+    # task at a time, so Ray keeps reusing one worker process instead of starting new ones.
     light = {"num_cpus": 0}
-    read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow", **light)
-    ocr_read = (routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow", **light)
+    read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow", concurrency=1,
+                              **light)
+    ocr_read = (routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow",
+                                   concurrency=1, **light)
                 .repartition(target_num_rows_per_block=1)
                 .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash), batch_size=1,
                              batch_format="pyarrow", compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None))
-    read.union(ocr_read).write_parquet(path, filesystem=fs, ray_remote_args=light)
+    read.union(ocr_read).write_parquet(path, filesystem=fs, ray_remote_args=light, concurrency=1)
     columns = ["book_id", "page", "method", "config_hash", "error"]
     table = current_pages(pq.read_table(path, filesystem=fs, columns=columns), config_hash)
     methods = Counter(table["method"].to_pylist())
