@@ -7,7 +7,6 @@ page numbers travel between tasks, never page images.
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 

@@ -333,7 +333,6 @@ def qz_near_dedup_flow(corpus: str, workdir: str, rows_per_block: int) -> dict:
     import inspect
 
     import pyarrow as pa
-    import pyarrow.compute as pc
     import ray
 
     from flows.config import load_config
