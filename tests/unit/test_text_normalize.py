@@ -6,7 +6,7 @@ from operators.text.homoglyphs import repair_homoglyphs
 from operators.text.legacy_kz import repair_legacy_kz
 from operators.text.mojibake import repair_mojibake
 from operators.text.normalize import Normalizer, normalize_whitespace, remove_control_chars
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, needs_seeds
 
 SEED = str(SEEDS / "000_fd5068693b491d45.txt")
 # From the seed: the Kazakh abstract of a review of AI in Kazakhstan.
@@ -59,6 +59,7 @@ def test_correct_text_is_not_touched(text):
     assert repair_mojibake(text) == (text, 0)
 
 
+@needs_seeds
 def test_seed_document_needs_no_repair():
     with open(SEED, encoding="utf-8") as seed:
         text = seed.read()

@@ -9,7 +9,7 @@ from operators.text.gopher import GopherQuality, GopherRepetition, duplicate_ngr
 from operators.text.ocr_quality import HUNSPELL_DICTIONARIES, OcrQuality
 from operators.text.perlang import PerLanguage
 from operators.text.stopwords import stop_words
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, needs_seeds
 
 SEED = str(SEEDS / "000_fd5068693b491d45.txt")
 NEWS_SEED = str(SEEDS / "004_9fad09618daabe7f.txt")
@@ -84,6 +84,7 @@ def test_real_kazakh_and_russian_text_is_kept(make, name):
     assert make().filter(doc(text, lang)) is True
 
 
+@needs_seeds
 @pytest.mark.parametrize("path, lang", [(SEED, "en"), (NEWS_SEED, "en")])
 @pytest.mark.parametrize("make", [GopherQuality, GopherRepetition, C4Quality, FineWebQuality], ids=lambda c: c.__name__)
 def test_real_seed_documents_are_kept(make, path, lang):
