@@ -83,6 +83,17 @@ def write_library(output: Path, scans: Path) -> dict:
     return {"first": first, "second": second}
 
 
+def write_curation_report(output: Path) -> None:
+    """The report.json a build of the library would leave (one book rejected by assembly)."""
+    report = {"created": RUN2, "output": str(output),
+              "documents": {"in": 4, "kept": 3, "rejected": 1, "rejected_by_reason": {"BookAssembly": 1},
+                            "balanced": True},
+              "stages": [{"stage": "BookAssembly", "in": 4, "rejected": 1, "out": 3}],
+              "pages": None, "shards": {"n_shards": 1, "n_docs": 3, "n_tokens": 42, "n_bytes": 1},
+              "timings": {"total": 1.0}}
+    (output / "report.json").write_text(json.dumps(report))
+
+
 @pytest.fixture
 def library(tmp_path):
     output = tmp_path / "out"
@@ -160,13 +171,7 @@ def test_status_prints_collections_and_books_and_writes_report_html(library):
 
 def test_status_keeps_the_curation_report_and_the_cli_runs(library, capsys):
     output, _ = library
-    report = {"created": RUN2, "output": str(output),
-              "documents": {"in": 4, "kept": 3, "rejected": 1, "rejected_by_reason": {"BookAssembly": 1},
-                            "balanced": True},
-              "stages": [{"stage": "BookAssembly", "in": 4, "rejected": 1, "out": 3}],
-              "pages": None, "shards": {"n_shards": 1, "n_docs": 3, "n_tokens": 42, "n_bytes": 1},
-              "timings": {"total": 1.0}}
-    (output / "report.json").write_text(json.dumps(report))
+    write_curation_report(output)
     assert main(["status", f"output={output}"]) == 0
     out = capsys.readouterr().out
     assert "BookAssembly" in out and "rare_books" in out

@@ -30,6 +30,7 @@ from operators.dedup.near import (
     mark_near_duplicates, pick_keepers, small_star, with_shard,
 )
 from schemas import CURATION, validate
+from tests.unit.test_dedup_components import random_graph
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 RATES = (0.02, 0.05, 0.10, 0.20)
@@ -298,18 +299,8 @@ def star_components(pairs, shards: int) -> tuple[dict[str, str], int]:
 def test_large_and_small_star_find_the_components_of_any_graph_and_split():
     rng = random.Random(3)
     for trial in range(12):
-        names = [f"doc{n:05d}" for n in rng.sample(range(100_000), 300)]
-        pairs, at = [], 0
-        for shape in ["chain", "star", "cycle", "pair", "clique"] * 4:
-            size = {"pair": 2, "clique": 5}.get(shape, rng.randint(3, 20))
-            ids, at = names[at: at + size], at + size
-            if shape in ("chain", "cycle"):
-                pairs += list(zip(ids, ids[1:] + (ids[:1] if shape == "cycle" else [])))
-            elif shape == "star":
-                pairs += [(ids[0], x) for x in ids[1:]]
-            else:
-                pairs += list(itertools.combinations(ids, 2))
-        pairs += [(b, a) for a, b in rng.sample(pairs, 10)] + [(names[0], names[0])]  # repeats, a loop
+        pairs = random_graph(rng)
+        pairs += [(b, a) for a, b in rng.sample(pairs, 10)] + [(pairs[0][0], pairs[0][0])]  # repeats, a loop
         rng.shuffle(pairs)
         assert star_components(pairs, rng.choice([1, 2, 5]))[0] == components(pairs)
 

@@ -1,6 +1,5 @@
 """report.html as a librarian sees it: rendered by a real headless Chromium, the numbers
 of the ledger must be on the page (DOM after rendering) and the page must draw."""
-import json
 import shutil
 import subprocess
 from collections import Counter
@@ -14,7 +13,7 @@ from rich.console import Console
 
 from flows.librarian_html import render_library_section
 from flows.status import show_status
-from tests.flows.test_ledger import RUN2, write_library
+from tests.flows.test_ledger import write_curation_report, write_library
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None,
@@ -70,13 +69,7 @@ def report_html(tmp_path_factory) -> tuple[Path, list[dict]]:
     tmp = tmp_path_factory.mktemp("librarian")
     output = tmp / "out"
     write_library(output, tmp / "scans")
-    report = {"created": RUN2, "output": str(output),
-              "documents": {"in": 4, "kept": 3, "rejected": 1, "rejected_by_reason": {"BookAssembly": 1},
-                            "balanced": True},
-              "stages": [{"stage": "BookAssembly", "in": 4, "rejected": 1, "out": 3}],
-              "pages": None, "shards": {"n_shards": 1, "n_docs": 3, "n_tokens": 42, "n_bytes": 1},
-              "timings": {"total": 1.0}}
-    (output / "report.json").write_text(json.dumps(report))
+    write_curation_report(output)
     cfg = OmegaConf.create({"output": str(output), "status": {"collection": None, "books": False}})
     assert show_status(cfg, Console(record=True, width=200)) == 0
     ledger = pq.read_table(output / "ledger/ledger.parquet").to_pylist()
