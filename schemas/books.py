@@ -15,6 +15,13 @@ PAGE = pa.schema(
         pa.field("config_hash", pa.string()),  # resume key together with (book_id, page)
         pa.field("seconds", pa.float32()),
         pa.field("error", pa.string()),  # null when the page was read
+        # Language check of OCR'd pages: the Tesseract languages of the kept reading, the
+        # language its text turned out to be in, and why the page was OCR'd a second time
+        # (null when it was not); `ocr_attempts` is JSON, one entry per reading.
+        pa.field("ocr_language", pa.string()),
+        pa.field("detected_language", pa.string()),
+        pa.field("reocr_reason", pa.string()),
+        pa.field("ocr_attempts", pa.string()),
     ]
 )
 
@@ -37,6 +44,11 @@ LEDGER = pa.schema(
         pa.field("low_confidence_pages", pa.int32()),
         pa.field("status", pa.string()),  # queued | in progress | done | failed | in corpus | rejected
         pa.field("status_detail", pa.string()),
+        # What a librarian should look at besides the status: the catalog's language
+        # disagrees with the text ("catalog language looks wrong: ..."), the scan file is
+        # damaged ("repaired: N of M pages recovered"). Null when nothing is wrong.
+        pa.field("language_warning", pa.string()),
+        pa.field("file_warning", pa.string()),
         pa.field("first_run", pa.string()),
         pa.field("last_run", pa.string()),
     ]
