@@ -134,7 +134,8 @@ def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
         log(f"curate: already done ({done['kept']} kept), skipped")
         return done
     started = stages.start("curate", [docs_out, rejected_out])
-    reader = TextReader(cfg.inputs.text_field, cfg.inputs.id_field, cfg.inputs.title_field, cfg.inputs.max_file_bytes)
+    reader = TextReader(cfg.inputs.text_field, cfg.inputs.id_field, cfg.inputs.title_field, cfg.inputs.max_file_bytes,
+                        cfg.inputs.max_line_bytes, cfg.inputs.max_gzip_ratio)
     parts = []
     if text_files:
         items = [{"uri": u} for u in text_files]
