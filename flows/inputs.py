@@ -48,16 +48,26 @@ def find_text_files(cfg: DictConfig, storage: Storage) -> tuple[list[str], list[
 
 def find_books(cfg: DictConfig, storage: Storage) -> tuple[list[dict], list[str]]:
     """Books: PDFs, multi-page TIFFs, and folders of page images (one book per folder,
-    pages in natural file-name order)."""
+    pages in natural file-name order).
+
+    A folder of page images is one book whatever the number of images in it: one PNG
+    is a one-page book named after its folder, never an uncatalogued book named after
+    the page ("0001"). A TIFF alone in its folder is a book of its own (a multi-page
+    TIFF), and so is an image file named directly as an input.
+    """
     files, ignored = _expand(storage, cfg.inputs.books, lambda p: p.lower().endswith(BOOK_SUFFIXES + IMAGE_SUFFIXES),
                              cfg.output)
-    folders: dict[str, list[str]] = {}
-    books = []
+    named = {str(u) for u in cfg.inputs.books}
+    images_in: dict[str, list[str]] = {}
     for uri in files:
-        folder = os.path.dirname(uri)
-        siblings = [f for f in files if os.path.dirname(f) == folder and f.lower().endswith(IMAGE_SUFFIXES)]
-        if uri.lower().endswith(IMAGE_SUFFIXES) and len(siblings) > 1:
-            folders.setdefault(folder, []).append(uri)
+        if uri.lower().endswith(IMAGE_SUFFIXES) and uri not in named:
+            images_in.setdefault(os.path.dirname(uri), []).append(uri)
+    books, folders = [], {}
+    for uri in files:
+        pages = images_in.get(os.path.dirname(uri), [])
+        lone_tiff = len(pages) == 1 and uri.lower().endswith((".tif", ".tiff"))
+        if uri in pages and not lone_tiff:
+            folders.setdefault(os.path.dirname(uri), pages)
         else:
             books.append({"uri": uri, "book_id": os.path.splitext(os.path.basename(uri))[0], "files": [uri]})
     for folder, pages in folders.items():
@@ -110,5 +120,12 @@ class ReadTextFiles:
                             rows = []
             except OSError as exc:  # missing or unreadable file
                 rows.append(error_document(TEXT_SOURCE, uri, uri, self.reader.name, f"cannot open: {exc}"))
+            except Exception as exc:  # whatever else goes wrong with one file costs that file only
+                rows.append(error_document(TEXT_SOURCE, uri, uri, self.reader.name, f"{type(exc).__name__}: {exc}"))
             if rows:
-                yield validate(rows_to_table(rows, CURATION), CURATION)
+                try:
+                    table = validate(rows_to_table(rows, CURATION), CURATION)
+                except Exception as exc:  # a row no table can hold: the file's last rows become one error row
+                    table = validate(rows_to_table([error_document(
+                        TEXT_SOURCE, uri, uri, self.reader.name, f"{type(exc).__name__}: {exc}")], CURATION), CURATION)
+                yield table

@@ -6,6 +6,11 @@ from collections.abc import Iterator
 
 from operators.books.routing import text_layer_verdict
 
+# A page-0 row describes the file, not a page: with `error` set the file could not be
+# read at all; with only `route_reason` set it was read but is damaged (the ledger's
+# `file_warning`), e.g. "repaired: 7 of 12 pages recovered".
+FILE_ROW = 0
+
 
 def page_row(book_id: str, page: int, uri: str, method: str, **columns) -> dict:
     row = {"book_id": book_id, "page": page, "uri": uri, "method": method, "route_reason": None, "text": None,
@@ -14,12 +19,40 @@ def page_row(book_id: str, page: int, uri: str, method: str, **columns) -> dict:
     return row
 
 
+def failure(exc: BaseException) -> str:
+    """An exception as a reason a person can act on: its type and its message."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def declared_page_count(doc) -> int | None:
+    """The page count the file itself states (/Root /Pages /Count), None when unreadable.
+
+    MuPDF's `page_count` comes from the same entry, but a repaired file may have lost
+    the objects it points to: comparing it with the pages that load says how many."""
+    try:
+        kind, value = doc.xref_get_key(doc.pdf_catalog(), "Pages")
+        if kind != "xref":
+            return None
+        kind, count = doc.xref_get_key(int(value.split()[0]), "Count")
+        return int(count) if kind == "int" else None
+    except Exception:  # a catalog or page tree lost to the damage
+        return None
+
+
+def file_warning(repaired: bool, declared: int | None, recovered: int) -> str | None:
+    if declared is not None and (repaired or recovered < declared):
+        return f"{'repaired' if repaired else 'damaged'}: {recovered} of {declared} pages recovered"
+    return "repaired by MuPDF" if repaired else None
+
+
 class PdfTextLayer:
     """Yields one page row per page of a PDF given as bytes.
 
     Pages with a legible text layer get `method="textlayer"`; the others get
     `method="none"` and the routing reason, so an OCR step can pick them up. A PDF that
-    cannot be opened yields one row for page 0 carrying the error.
+    cannot be opened yields one row for page 0 carrying the error; a PDF that MuPDF had
+    to repair (truncated, broken cross-reference table) also yields a page-0 row, whose
+    `route_reason` says so and how many of the declared pages were recovered.
     """
 
     def __init__(self, max_pages: int = 2000, **legibility):
@@ -32,25 +65,37 @@ class PdfTextLayer:
         try:
             doc = pymupdf.open(stream=data, filetype="pdf")
         except Exception as exc:  # pymupdf raises its own FileDataError, RuntimeError, ...
-            yield page_row(book_id, 0, uri, "none", error=f"cannot open PDF: {exc}")
+            yield page_row(book_id, FILE_ROW, uri, "none", error=f"cannot open PDF: {exc}")
             return
         with doc:
             if doc.needs_pass:
-                yield page_row(book_id, 0, uri, "none", error="encrypted PDF (password required)")
+                yield page_row(book_id, FILE_ROW, uri, "none", error="encrypted PDF (password required)")
                 return
-            if doc.page_count == 0:
-                yield page_row(book_id, 0, uri, "none", error="PDF has no pages")
+            repaired, declared = bool(doc.is_repaired), declared_page_count(doc)
+            try:
+                n_pages = doc.page_count
+            except Exception as exc:  # the page tree itself is lost
+                yield page_row(book_id, FILE_ROW, uri, "none", route_reason=file_warning(repaired, declared, 0),
+                               error=f"cannot read the page tree: {failure(exc)}")
                 return
-            if doc.page_count > self.max_pages:
-                yield page_row(book_id, 0, uri, "none", error=f"{doc.page_count} pages > max_pages={self.max_pages}")
+            if n_pages == 0 or n_pages > self.max_pages:
+                error = "PDF has no pages" if n_pages == 0 else f"{n_pages} pages > max_pages={self.max_pages}"
+                yield page_row(book_id, FILE_ROW, uri, "none", route_reason=file_warning(repaired, declared, 0)
+                               if n_pages == 0 else None, error=error)
                 return
-            for index in range(doc.page_count):
+            recovered = 0
+            for index in range(n_pages):
                 started = time.perf_counter()
                 try:
                     text = doc[index].get_text("text", sort=True)
-                except Exception as exc:
+                except Exception as exc:  # a page object lost to truncation: "bad xref"
                     yield page_row(book_id, index + 1, uri, "none", error=f"cannot read page: {exc}")
                     continue
+                recovered += 1
                 legible, why = text_layer_verdict(text, **self.legibility)
                 yield page_row(book_id, index + 1, uri, "textlayer" if legible else "none", route_reason=why,
                                text=text if legible else None, seconds=time.perf_counter() - started)
+            # Unrepaired files still lose pages (a Kids entry to a missing object): say so too.
+            expected = declared if declared is not None or repaired else n_pages
+            if warning := file_warning(repaired, expected, recovered):
+                yield page_row(book_id, FILE_ROW, uri, "none", route_reason=warning)

@@ -3,19 +3,32 @@
 A reader takes the file's URI and an open binary stream, so it can be tested on bytes
 and run on local or S3 files alike. Every problem becomes an error row for the smallest
 unit it affects (a JSONL line, a file), never an exception.
+
+Librarians' files are hostile by accident: memory stays bounded whatever they hold. A
+JSONL line longer than `max_line_bytes` is skipped as it streams past (an error row, never
+held whole), and a `.gz` file that inflates more than `max_gzip_ratio` times its
+compressed size is a gzip bomb: reading stops there with an error row.
 """
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
 import pyarrow.parquet as pq
 
-from operators.documents import error_document, new_document
+from operators.documents import doc_id_for, error_document, new_document
 
 SOURCE = "text"
+DEFAULT_MAX_LINE_BYTES = 64 << 20
+# Text compresses 3-10x with gzip; 100x and more is a file made of one repeated byte.
+DEFAULT_MAX_GZIP_RATIO = 100
+# Below this much output no ratio is judged: tiny files have large gzip headers.
+GZIP_RATIO_FLOOR = 1 << 20
+_SURROGATE = re.compile("[\ud800-\udfff]")
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".txt", ".txt.gz", ".parquet")
 
 
@@ -46,25 +59,31 @@ class TextReader:
     name = "TextReader"
 
     def __init__(self, text_field: str = "text", id_field: str = "id", title_field: str = "title",
-                 max_file_bytes: int = 64 << 20):
+                 max_file_bytes: int = 64 << 20, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                 max_gzip_ratio: float = DEFAULT_MAX_GZIP_RATIO):
         self.text_field = text_field
         self.id_field = id_field
         self.title_field = title_field
         self.max_file_bytes = max_file_bytes
+        self.max_line_bytes = max_line_bytes
+        self.max_gzip_ratio = max_gzip_ratio
 
     def __call__(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
         kind = kind_of(uri)
         try:
             if kind == "jsonl":
-                yield from self._jsonl(uri, _maybe_gunzip(uri, stream))
+                yield from self._jsonl(uri, self._maybe_gunzip(uri, stream))
             elif kind == "txt":
-                yield from self._txt(uri, _maybe_gunzip(uri, stream))
+                yield from self._txt(uri, self._maybe_gunzip(uri, stream))
             elif kind == "parquet":
                 yield from self._parquet(uri, stream)
             else:
                 yield self._error(uri, uri, f"unsupported file type (expected one of {', '.join(SUFFIXES)})")
-        except (OSError, EOFError, ValueError) as exc:  # truncated gzip, unreadable Parquet, I/O errors
+        except Exception as exc:  # truncated gzip, a gzip bomb, unreadable Parquet, I/O errors, a bug: one row
             yield self._error(uri, uri, f"{type(exc).__name__}: {exc}")
+
+    def _maybe_gunzip(self, uri: str, stream: BinaryIO) -> BinaryIO:
+        return BoundedGunzip(stream, self.max_gzip_ratio) if uri.lower().endswith(".gz") else stream
 
     def _error(self, uri: str, source_id: str, detail: str) -> dict:
         return error_document(SOURCE, uri, source_id, self.name, detail)
@@ -72,34 +91,56 @@ class TextReader:
     def _record(self, uri: str, fallback_id: str, record: dict) -> dict:
         text = record.get(self.text_field)
         record_id = record.get(self.id_field)
-        source_id = fallback_id if record_id is None else str(record_id)
+        source_id = fallback_id if record_id is None else _valid_utf8(str(record_id))
         if not isinstance(text, str):
             found = "missing" if text is None else f"a {type(text).__name__}, not a string"
             return self._error(uri, source_id, f"field {self.text_field!r} is {found}")
         title = record.get(self.title_field)
-        return new_document(SOURCE, uri, source_id, text, title if isinstance(title, str) else None)
+        return new_document(SOURCE, uri, source_id, _valid_utf8(text),
+                            _valid_utf8(title) if isinstance(title, str) else None)
 
     def _jsonl(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
+        seen: set[str] = set()  # this file's doc_ids: a record id given twice must not make one id of two rows
+        for line_no, row in self._jsonl_lines(uri, stream):
+            key = f"{uri}:{line_no}"
+            while row["doc_id"] in seen:  # the line number makes it unique, unless ids were crafted to clash
+                row["doc_id"] = doc_id_for(SOURCE, uri, key)
+                key += "#"
+            seen.add(row["doc_id"])
+            yield row
+
+    def _jsonl_lines(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
+        """(line number, row) for every non-blank line: a document or an error row."""
         n_records = 0
-        for line_no, raw in enumerate(_lines(stream), start=1):
+        for line_no, raw in enumerate(_lines(stream, self.max_line_bytes), start=1):
+            where = f"{uri}:{line_no}"
+            if isinstance(raw, OverlongLine):
+                n_records += 1
+                yield line_no, self._error(uri, where, f"line {line_no}: longer than max_line_bytes="
+                                                       f"{self.max_line_bytes:,} ({raw.n_bytes:,} bytes); skipped unread")
+                continue
             if not raw.strip():
                 continue
             n_records += 1
-            where = f"{uri}:{line_no}"
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield self._error(uri, where, f"line {line_no}: {describe_decode_error(exc)}")
-                continue
-            except json.JSONDecodeError as exc:
-                yield self._error(uri, where, f"line {line_no}: invalid JSON: {exc.msg} at column {exc.colno}")
-                continue
-            if not isinstance(record, dict):
-                yield self._error(uri, where, f"line {line_no}: expected a JSON object, got {type(record).__name__}")
-                continue
-            yield self._record(uri, where, record)
+            yield line_no, self._line(uri, where, line_no, raw.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else raw)
         if n_records == 0:
-            yield self._error(uri, uri, "empty file: no records")
+            yield 0, self._error(uri, uri, "empty file: no records")
+
+    def _line(self, uri: str, where: str, line_no: int, raw: bytes) -> dict:
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return self._error(uri, where, f"line {line_no}: {describe_decode_error(exc)}")
+        except json.JSONDecodeError as exc:
+            return self._error(uri, where, f"line {line_no}: invalid JSON: {exc.msg} at column {exc.colno}")
+        except RecursionError:  # [[[[... nested deeper than Python's stack
+            return self._error(uri, where, f"line {line_no}: invalid JSON: nested too deeply")
+        if not isinstance(record, dict):
+            return self._error(uri, where, f"line {line_no}: expected a JSON object, got {type(record).__name__}")
+        try:
+            return self._record(uri, where, record)
+        except Exception as exc:  # one record's surprise costs that line only
+            return self._error(uri, where, f"line {line_no}: {type(exc).__name__}: {exc}")
 
     def _txt(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
         data = stream.read(self.max_file_bytes + 1)
@@ -131,16 +172,87 @@ class TextReader:
             yield self._error(uri, uri, "empty file: no rows")
 
 
-def _lines(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-    """Lines of any readable binary stream (object-store streams cannot iterate lines)."""
-    pending = b""
+def _valid_utf8(text: str) -> str:
+    """JSON escapes can spell lone surrogates ("\\ud800"), which no UTF-8 file can hold."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+class OverlongLine:
+    """Stands for a line longer than the limit, which was skipped without being kept."""
+
+    def __init__(self, n_bytes: int):
+        self.n_bytes = n_bytes
+
+
+def _lines(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+           chunk_size: int = 1 << 20) -> Iterator[bytes | OverlongLine]:
+    """Lines of any readable binary stream (object-store streams cannot iterate lines).
+
+    A line over `max_line_bytes` is dropped as soon as it is known to be too long and
+    the rest of it is skipped chunk by chunk: memory stays under max_line_bytes + a chunk."""
+    pending = bytearray()
+    skipped = None  # bytes of the over-long line being skipped, None while reading normally
     while chunk := stream.read(chunk_size):
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        yield from complete
-    if pending:
-        yield pending
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            if skipped is not None:
+                yield OverlongLine(skipped + end - start)
+                skipped = None
+            elif len(pending) + end - start > max_line_bytes:
+                yield OverlongLine(len(pending) + end - start)
+                pending.clear()
+            else:
+                pending += chunk[start:end]
+                yield bytes(pending)
+                pending.clear()
+            start = end + 1
+        rest = len(chunk) - start
+        if skipped is not None:
+            skipped += rest
+        elif len(pending) + rest > max_line_bytes:
+            skipped = len(pending) + rest
+            pending.clear()
+        else:
+            pending += chunk[start:]
+    if skipped is not None:
+        yield OverlongLine(skipped)
+    elif pending:
+        yield bytes(pending)
 
 
-def _maybe_gunzip(uri: str, stream: BinaryIO) -> BinaryIO:
-    return gzip.GzipFile(fileobj=stream) if uri.lower().endswith(".gz") else stream
+class GzipBombError(ValueError):
+    pass
+
+
+class BoundedGunzip(io.RawIOBase):
+    """A gzip stream that stops when it inflates beyond `max_ratio` × the compressed
+    bytes read so far (judged only after GZIP_RATIO_FLOOR bytes of output)."""
+
+    def __init__(self, raw: BinaryIO, max_ratio: float = DEFAULT_MAX_GZIP_RATIO):
+        self._counted = _CountingReader(raw)
+        self._gzip = gzip.GzipFile(fileobj=self._counted)
+        self.max_ratio = max_ratio
+        self.inflated = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = GZIP_RATIO_FLOOR if size is None or size < 0 else size
+        data = self._gzip.read(size)
+        self.inflated += len(data)
+        if self.inflated > GZIP_RATIO_FLOOR and self.inflated > self.max_ratio * max(self._counted.n_bytes, 1):
+            raise GzipBombError(f"gzip bomb: {self._counted.n_bytes:,} compressed bytes inflate to more than "
+                                f"{self.inflated:,} (over max_gzip_ratio={self.max_ratio:g}); reading stopped")
+        return data
+
+
+class _CountingReader:
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.n_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.n_bytes += len(data)
+        return data
