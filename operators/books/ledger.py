@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from operators.books.catalog import BookRef
 
 STATUSES = ("queued", "in progress", "done", "failed", "in corpus", "rejected")
-PAGE_COLUMNS = ("book_id", "page", "method", "confidence", "error", "config_hash")
+PAGE_COLUMNS = ("book_id", "page", "method", "confidence", "error", "config_hash", "route_reason")
 CATALOG_FIELDS = ("title", "author", "year", "language", "collection", "file", "catalogued", "metadata")
 COUNT_FIELDS = ("pages_total", "pages_textlayer", "pages_ocr", "pages_failed", "mean_confidence",
                 "low_confidence_pages")
@@ -45,6 +45,7 @@ class PageCounts:
     low_confidence: int = 0  # OCR'd pages under the threshold
     book_error: str | None = None  # the whole file could not be read (page 0 rows)
     first_error: str | None = None  # one page's error, to say why pages failed
+    file_warning: str | None = None  # the file was read but is damaged (page-0 route_reason, see books.pdf)
 
 
 def _as_table(pages) -> pa.Table:
@@ -54,7 +55,8 @@ def _as_table(pages) -> pa.Table:
     return pa.Table.from_pylist([{c: r.get(c) for c in PAGE_COLUMNS} for r in rows],
                                 schema=pa.schema([("book_id", pa.string()), ("page", pa.int32()),
                                                   ("method", pa.string()), ("confidence", pa.float32()),
-                                                  ("error", pa.string()), ("config_hash", pa.string())]))
+                                                  ("error", pa.string()), ("config_hash", pa.string()),
+                                                  ("route_reason", pa.string())]))
 
 
 def current_page_rows(pages, config_hash: str | None = None) -> pa.Table:
@@ -112,17 +114,21 @@ def count_pages(pages, low_confidence: float = 60.0, config_hash: str | None = N
         "low": as_int(low),
         "book_error": pc.if_else(pc.invert(real), t["error"], None),
         "page_error": pc.if_else(real, t["error"], None),
+        "file_warning": pc.if_else(pc.invert(real), t["route_reason"], None) if "route_reason" in t.column_names
+        else pa.nulls(t.num_rows, pa.string()),
     })
     grouped = work.group_by("book_id", use_threads=False).aggregate(
         [(c, "sum") for c in ("total", "textlayer", "ocr", "failed", "pending", "low")]
-        + [("confidence", "mean"), ("book_error", "min"), ("page_error", "min")])
+        + [("confidence", "mean"), ("book_error", "min"), ("page_error", "min"),
+           ("file_warning", "min")])
     counts = {}
     for r in grouped.to_pylist():
         mean = r["confidence_mean"]
         counts[r["book_id"]] = PageCounts(
             total=r["total_sum"], textlayer=r["textlayer_sum"], ocr=r["ocr_sum"], failed=r["failed_sum"],
             pending=r["pending_sum"], mean_confidence=None if mean is None else round(mean, 2),
-            low_confidence=r["low_sum"], book_error=r["book_error_min"], first_error=r["page_error_min"])
+            low_confidence=r["low_sum"], book_error=r["book_error_min"], first_error=r["page_error_min"],
+            file_warning=r["file_warning_min"])
     return counts
 
 
@@ -153,7 +159,7 @@ def _count_fields(counts: PageCounts | None) -> dict:
     counts = counts or PageCounts()
     return {"pages_total": counts.total, "pages_textlayer": counts.textlayer, "pages_ocr": counts.ocr,
             "pages_failed": counts.failed, "mean_confidence": counts.mean_confidence,
-            "low_confidence_pages": counts.low_confidence}
+            "low_confidence_pages": counts.low_confidence, "file_warning": counts.file_warning}
 
 
 def _catalog_fields(book) -> dict:
