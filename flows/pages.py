@@ -20,7 +20,7 @@ from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.images import image_pages, load_image_page
 from operators.books.ocr import OcrPage, engine_versions
-from operators.books.pdf import PdfTextLayer, page_row
+from operators.books.pdf import PdfTextLayer, failure, page_row
 from operators.books.render import PdfPageRenderer
 from schemas import PAGE, validate
 
@@ -61,9 +61,10 @@ class ReadBookPages:
         for uri in book["files"]:
             try:
                 frames = image_pages(self.storage.read_bytes(uri))
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # any failure on one image file is that page's error, never the run's
                 page += 1
-                yield page_row(page=page, method="none", frame=0, error=f"unreadable image {uri}: {exc}", **ids) \
+                yield page_row(page=page, method="none", frame=0, error=f"unreadable image {uri}: {failure(exc)}",
+                               **ids) \
                     | {"uri": uri}
                 continue
             if frames > self.pdf.max_pages:
@@ -79,8 +80,9 @@ class ReadBookPages:
             done = set(book["done"] or [])
             try:
                 rows = [r for r in self._pages(book) if r["page"] not in done]
-            except OSError as exc:
-                rows = [page_row(book["book_id"], 0, book["uri"], "none", frame=0, error=f"cannot open: {exc}")]
+            except Exception as exc:  # unreadable file, or a surprise while routing: the book's error row
+                rows = [page_row(book["book_id"], 0, book["uri"], "none", frame=0,
+                                 error=f"cannot open: {failure(exc)}")]
             rows = [{**r, "language": book["language"]} for r in rows]
             if rows:
                 yield validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
@@ -133,8 +135,8 @@ class OcrPages:
                 engine = self._engine(row["language"])
                 try:
                     image = self._image(row)
-                except (OSError, ValueError) as exc:
-                    row = {**row, "method": engine.engine.name, "error": f"cannot render page: {exc}"}
+                except Exception as exc:  # a pixel bomb, a damaged page: this page fails, the book goes on
+                    row = {**row, "method": engine.engine.name, "error": f"cannot render page: {failure(exc)}"}
                 else:
                     row = engine(row, image)
                 row["config_hash"] = self.config_hash

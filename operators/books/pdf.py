@@ -89,10 +89,14 @@ class PdfTextLayer:
                 try:
                     text = doc[index].get_text("text", sort=True)
                 except Exception as exc:  # a page object lost to truncation: "bad xref"
-                    yield page_row(book_id, index + 1, uri, "none", error=f"cannot read page: {exc}")
+                    yield page_row(book_id, index + 1, uri, "none", error=f"cannot read page: {failure(exc)}")
                     continue
                 recovered += 1
-                legible, why = text_layer_verdict(text, **self.legibility)
+                try:
+                    legible, why = text_layer_verdict(text, **self.legibility)
+                except Exception as exc:  # a surprise in one page's text costs that page only
+                    yield page_row(book_id, index + 1, uri, "none", error=f"cannot route page: {failure(exc)}")
+                    continue
                 yield page_row(book_id, index + 1, uri, "textlayer" if legible else "none", route_reason=why,
                                text=text if legible else None, seconds=time.perf_counter() - started)
             # Unrepaired files still lose pages (a Kids entry to a missing object): say so too.
