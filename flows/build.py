@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from omegaconf import DictConfig, OmegaConf
 
 from flows.config import check_inputs
-from flows.inputs import ReadTextFiles, catalog_books, find_books, find_text_files
+from flows.inputs import ReadTextFiles, catalog_books, check_output_writable, find_books, find_text_files
 from flows.ledger import write_ledger
 from flows.near_dedup import near_dedup
 from flows.news import crawl_news, news_documents, news_fingerprint
@@ -52,6 +52,7 @@ CHAIN = [
     ("ocr_quality", OcrQuality),
     ("pii", PiiRedactor),
 ]
+LANGID_SETTINGS = ("model_path", "latin_kk_min_score", "kazakh_check", "dictionaries")
 READERS = ["TextReader", "BookAssembly", "NewsFetch", "NewsExtract"]
 
 
@@ -110,10 +111,9 @@ def curation_chain(cfg) -> list[tuple[type, dict]]:
         if not settings.pop("enabled", True):
             continue
         if operator is FastTextLangID:
-            settings = {k: settings[k] for k in ("model_path", "latin_kk_min_score")}
+            settings = {k: settings[k] for k in LANGID_SETTINGS}
         elif operator is LanguageFilter:
-            settings.pop("model_path")
-            settings.pop("latin_kk_min_score")
+            settings = {k: v for k, v in settings.items() if k not in LANGID_SETTINGS}
         chain.append((operator, settings))
     return chain
 
@@ -178,6 +178,7 @@ def run_build(cfg: DictConfig) -> dict:
     run_started = time.time()
     storage = storage_for(cfg)
     check_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
+    check_output_writable(cfg, storage)  # and so does a read-only or full output disk
     text_files, ignored_text = find_text_files(cfg, storage)
     books, ignored_books = find_books(cfg, storage)
     books, catalog = catalog_books(cfg, storage, books)
