@@ -24,8 +24,15 @@ def _fail(message: str) -> int:
 def cmd_build(args: list[str]) -> int:
     from flows.build import run_build
 
+    from flows.inputs import disk_failure
+
     cfg = load_config(args)
-    report = run_build(cfg)
+    try:
+        report = run_build(cfg)
+    except Exception as exc:  # a disk that fills up or turns read-only mid-run: one line, not Ray's traceback
+        if why := disk_failure(exc):
+            return _fail(f"output: cannot write to {cfg.output}: {why}")
+        raise
     docs = report["documents"]
     print(f"\nqazflow build finished in {report['timings']['total']:.1f}s")
     print(f"  documents: {docs['in']} in = {docs['kept']} kept + {docs['rejected']} rejected "

@@ -1,12 +1,14 @@
 """Finding the run's input files and reading them inside Ray tasks."""
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 
 import pyarrow as pa
 from omegaconf import DictConfig
 
+from flows.config import ConfigError
 from flows.ledger import known_book_ids
 from flows.storage import Storage
 from operators.base import rows_to_table
@@ -20,6 +22,52 @@ from schemas import CURATION, validate
 BOOK_SUFFIXES = (".pdf", ".tif", ".tiff")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 ROWS_PER_BATCH = 2000
+# A write that fails for one of these fails every write after it: say so once and stop.
+DISK_ERRORS = {errno.ENOSPC: "no space left on the output's disk", errno.EROFS: "the output is on a read-only file system",
+               errno.EACCES: "no permission to write the output", errno.EDQUOT: "disk quota exceeded on the output"}
+PROBE_BYTES = 64 << 10  # a probe the size of a small parquet file: a disk with less room fails at once
+
+
+def check_output_writable(cfg: DictConfig, storage: Storage) -> None:
+    """Before Ray starts: the output can be written (not read-only, not full), else one
+    line naming the output and the cause."""
+    probe = os.path.join(cfg.output, f".qazflow-write-check-{os.getpid()}")
+    if str(cfg.output).startswith("s3://"):
+        return  # object stores answer on the first write; a probe would cost a request per run
+    try:
+        storage.write_bytes(probe, b"\0" * PROBE_BYTES)
+    except OSError as exc:
+        raise ConfigError(f"output: cannot write to {cfg.output}: {disk_failure(exc) or exc}") from None
+    finally:
+        for leftover in (probe, *(os.path.join(cfg.output, n) for n in _listdir(cfg.output)
+                                  if n.startswith(os.path.basename(probe) + ".tmp"))):
+            try:
+                os.remove(leftover)
+            except OSError:
+                pass
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def disk_failure(exc: BaseException | None) -> str | None:
+    """"no space left ... (errno)" when `exc`, or what caused it (Ray wraps task errors
+    in its own exceptions), is a write refused by the disk; None for anything else."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
+            return f"{DISK_ERRORS[exc.errno]} ({exc.strerror or exc})"
+        text = str(exc)
+        for code, why in DISK_ERRORS.items():  # Ray and Arrow sometimes keep only the message
+            if os.strerror(code) in text:
+                return f"{why} ({os.strerror(code)})"
+        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+    return None
 
 
 def _expand(storage: Storage, uris, accept, output: str) -> tuple[list[str], list[str]]:

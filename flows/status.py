@@ -27,7 +27,7 @@ COLLECTION_COLUMNS = [("books", "books"), ("pages_total", "pages\nscanned"), ("p
 OTHER_STATUSES = ("queued", "in progress", "done", "failed")  # books not (yet) in or out of the corpus
 BOOK_COLUMNS = [("book_id", "book"), ("title", "title"), ("pages_total", "pages"), ("pages_textlayer", "text\nlayer"),
                 ("pages_ocr", "OCR'd"), ("pages_failed", "failed"), ("mean_confidence", "mean\nconf."),
-                ("status", "status"), ("status_detail", "why")]
+                ("status", "status"), ("status_detail", "why"), ("file_warning", "file\nwarning")]
 STATUS_STYLE = {"in corpus": "green", "done": "blue", "in progress": "yellow", "failed": "red", "rejected": "magenta",
                 "queued": "dim"}
 
@@ -78,6 +78,13 @@ def other_books(summary: list[dict]) -> str | None:
     return "not in the corpus yet: " + "; ".join(parts) if parts else None
 
 
+def damaged_files(rows: list[dict]) -> str | None:
+    """Books whose scan file is damaged (e.g. repaired by MuPDF), whatever their status:
+    a book in the corpus may still lack pages the librarian should rescan."""
+    damaged = [f"{r['book_id']} ({r['file_warning']})" for r in rows if r.get("file_warning")]
+    return "damaged scan files: " + "; ".join(damaged) if damaged else None
+
+
 def books_table(rows: list[dict], title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAVY, padding=(0, 1), collapse_padding=True)
     for key, header in BOOK_COLUMNS:
@@ -86,7 +93,8 @@ def books_table(rows: list[dict], title: str) -> Table:
         elif key in ("book_id", "status"):
             table.add_column(header, no_wrap=True)
         else:
-            table.add_column(header, overflow="fold", ratio=2 if key in ("title", "status_detail") else 1)
+            table.add_column(header, overflow="fold", ratio=2 if key in ("title", "status_detail", "file_warning")
+                             else 1)
     for r in rows:
         table.add_row(*(_cell(r.get(k)) for k, _ in BOOK_COLUMNS), style=STATUS_STYLE.get(r.get("status")))
     return table
@@ -104,6 +112,8 @@ def library_tables(console: Console, rows: list[dict], collection: str | None, b
     summary = collection_summary(rows)
     console.print(collections_table(summary))
     if line := other_books(summary):
+        console.print(line)
+    if line := damaged_files(rows):
         console.print(line)
     if books:
         for name in sorted({collection_of(r) for r in rows}):

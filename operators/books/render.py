@@ -1,7 +1,8 @@
 """PDF pages → grayscale images for OCR, rendered only for the pages that need it.
 
 The size is checked before rendering: a page that claims to be a poster (or a
-hostile PDF with a huge MediaBox) is refused instead of filling the worker's memory.
+hostile PDF with a huge MediaBox), or that embeds an image claiming more pixels than
+`max_pixels`, is refused instead of filling the worker's memory.
 """
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ class PdfPageRenderer:
         if size.width * size.height > self.max_pixels:
             raise ValueError(f"page {page_no} at {dpi} dpi would be {size.width}×{size.height} = "
                              f"{size.width * size.height:,} pixels > max_pixels={self.max_pixels:,}")
+        # MuPDF decodes an embedded image at its full claimed size, whatever the page size:
+        # a few bytes that claim 50 000 × 50 000 pixels would ask for 2.5 GB.
+        for image in page.get_images(full=True):
+            width, height = image[2], image[3]
+            if width * height > self.max_pixels:
+                raise ValueError(f"page {page_no} embeds an image of {width}×{height} = {width * height:,} pixels "
+                                 f"> max_pixels={self.max_pixels:,}")
         pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
         image = Image.frombytes("L", (pix.width, pix.height), pix.samples, "raw", "L", pix.stride)
         image.info["dpi"] = (dpi, dpi)
