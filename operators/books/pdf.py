@@ -87,6 +87,9 @@ class PdfTextLayer:
             for index in range(n_pages):
                 started = time.perf_counter()
                 try:
+                    # MuPDF loads a page whose object was lost to truncation as a blank page;
+                    # reading its /Type first raises "bad xref" for it instead.
+                    doc.xref_get_key(doc.page_xref(index), "Type")
                     text = doc[index].get_text("text", sort=True)
                 except Exception as exc:  # a page object lost to truncation: "bad xref"
                     yield page_row(book_id, index + 1, uri, "none", error=f"cannot read page: {failure(exc)}")
