@@ -102,9 +102,15 @@ class HunspellWords:
         return all(ch in self.alphabet for ch in normalize_word(word))
 
     def __contains__(self, word: str) -> bool:
+        return self.knows(word)
+
+    def knows(self, word: str, stem_prefixes: bool = True) -> bool:
+        """A stem, a stem with one suffix rule, or (with `stem_prefixes`) a word that starts
+        with a stem of at least `min_stem_length` letters."""
         word = normalize_word(word)
         return (
             word in self.stems
             or self._inflected(word)
-            or any(word[:end] in self.stems for end in range(len(word) - 1, self.min_stem_length - 1, -1))
+            or stem_prefixes and any(word[:end] in self.stems
+                                     for end in range(len(word) - 1, self.min_stem_length - 1, -1))
         )

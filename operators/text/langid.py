@@ -15,6 +15,7 @@ import re
 import pyarrow as pa
 
 from operators.base import DocumentFilter, DocumentOperator
+from operators.text.kazakh_lid import KazakhDecision
 
 # lid.176 reads one line; longer input adds time but rarely changes the answer.
 MAX_CHARS = 4000
@@ -65,32 +66,46 @@ class FastTextLangID(DocumentOperator):
     """Sets `lang` (ISO 639-1), `lang_score`, `script` (Cyrl/Latn/Zyyy) and `lang_shares`
     (JSON: each language's share of the text's characters, from per-paragraph LID)."""
 
-    signals = {"lang": pa.string(), "lang_score": pa.float32(), "script": pa.string(), "lang_shares": pa.string()}
+    signals = {"lang": pa.string(), "lang_score": pa.float32(), "script": pa.string(), "lang_shares": pa.string(),
+               "lang_evidence": pa.string()}
 
-    def __init__(self, model_path: str | None = None, latin_kk_min_score: float = 0.7):
+    def __init__(self, model_path: str | None = None, latin_kk_min_score: float = 0.7, kazakh_check: bool = True,
+                 dictionaries: dict[str, str] | None = None):
         import fasttext
 
         fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its load-time warning
         self.model = fasttext.load_model(model_path or bundled_lid176())
         self.latin_kk_min_score = latin_kk_min_score
+        self.kazakh = KazakhDecision(dictionaries) if kazakh_check else None
+
+    def ranked(self, text: str, k: int = 5) -> list[tuple[str, float]]:
+        # The low-level call: fasttext's numpy wrapper breaks under numpy 2.
+        top = self.model.f.predict(" ".join(text[:MAX_CHARS].split()), k, 0.0, "replace")
+        return [(label.removeprefix("__label__"), float(min(score, 1.0))) for score, label in top]
 
     def predict(self, text: str) -> tuple[str, float]:
-        # The low-level call: fasttext's numpy wrapper breaks under numpy 2.
-        top = self.model.f.predict(" ".join(text[:MAX_CHARS].split()), 1, 0.0, "replace")
-        if not top:
-            return "und", 0.0
-        score, label = top[0]
-        return label.removeprefix("__label__"), float(min(score, 1.0))
+        top = self.ranked(text, 1)
+        return top[0] if top else ("und", 0.0)
 
-    def identify(self, text: str) -> tuple[str, float, str]:
-        """(lang, score, script), with Latin-script Kazakh recognized as kk."""
-        lang, score = self.predict(text)
+    def identify_with_evidence(self, text: str) -> tuple[str, float, str, str]:
+        """(lang, score, script, evidence JSON): Latin-script Kazakh recognized as kk, and
+        Cyrillic text decided with Kazakh's letters and word lists beside lid.176."""
+        ranked = self.ranked(text)
+        lang, score = ranked[0] if ranked else ("und", 0.0)
         script = script_of(text)
         if script == "Latn" and (lang in TURKIC_LATIN or score < 0.8):
             as_cyrillic, cyrillic_score = self.predict(latin_to_cyrillic(text[:MAX_CHARS]))
             if as_cyrillic == "kk" and cyrillic_score >= self.latin_kk_min_score and cyrillic_score > score:
-                return "kk", cyrillic_score, script
-        return lang, score, script
+                return "kk", cyrillic_score, script, json.dumps({"rule": "Latin Kazakh read back in Cyrillic",
+                                                                 "lid176": [[lang, round(score, 3)]]})
+        if script == "Cyrl" and self.kazakh is not None:
+            lang, score, evidence = self.kazakh.decide(ranked, text[:MAX_CHARS])
+            return lang, score, script, evidence
+        return lang, score, script, json.dumps({"rule": "lid176", "lid176": [[lang, round(score, 3)]]})
+
+    def identify(self, text: str) -> tuple[str, float, str]:
+        """(lang, score, script)."""
+        return self.identify_with_evidence(text)[:3]
 
     def shares(self, text: str, lang: str) -> dict[str, float]:
         chars: dict[str, int] = {}
@@ -104,7 +119,7 @@ class FastTextLangID(DocumentOperator):
         return {k: round(v / total, 3) for k, v in sorted(chars.items(), key=lambda kv: -kv[1])}
 
     def process(self, doc: dict) -> dict:
-        doc["lang"], doc["lang_score"], doc["script"] = self.identify(doc["text"])
+        doc["lang"], doc["lang_score"], doc["script"], doc["lang_evidence"] = self.identify_with_evidence(doc["text"])
         doc["lang_shares"] = json.dumps(self.shares(doc["text"], doc["lang"]))
         return doc
 

@@ -1,0 +1,175 @@
+"""Kazakh-aware language decision on top of lid.176, for Cyrillic text.
+
+lid.176 saw little Kazakh: it labels some Kazakh texts `uk`, `ky`, `ru`, `tt`, `mn` or
+`bg`, most often short ones, and now and then calls a Kyrgyz or Tatar text Kazakh. The
+alphabets settle most of these cases, because every Cyrillic language of the region
+adds its own letters to the Russian ones:
+
+    kk  ә ғ қ ң ө ұ ү һ і        ky  ң ө ү               tt  ә ө ү җ ң һ
+    ba  ә ө ү ғ ҡ ң ҙ ҫ һ        uz  ғ қ ў ҳ              uk  і ї є ґ    be  і ў
+
+So a text with ұ, or with і next to қ, is Kazakh and nothing else; a long text with
+ө ү ң but none of қ ұ і (the letters Kyrgyz, Tatar and Bashkir lack and every Kazakh
+paragraph has) is not Kazakh; ї є ґ җ ҡ ў ... rule Kazakh out. Where letters cannot
+decide (short texts, texts without the extra letters), hunspell word lists (Kazakh,
+Russian, Ukrainian from Debian) say which language knows more of the words. Every
+decision records its evidence (`lang_evidence`, JSON).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+
+from operators.text.dictionary import HunspellWords
+
+# Letters each language adds to the 33 of Russian (Russian itself adds none).
+EXTRA_LETTERS = {
+    "kk": frozenset("әғқңөұүһі"),
+    "ky": frozenset("ңөү"),
+    "tt": frozenset("әөүҗңһ"),
+    "ba": frozenset("әөүғҡңҙҫһ"),
+    "uz": frozenset("ғқўҳ"),
+    "tg": frozenset("ғӣқӯҳҷ"),
+    "uk": frozenset("іїєґ"),
+    "be": frozenset("іў"),
+    "mn": frozenset("өү"),
+    "rue": frozenset("іїєґ"),
+    "sah": frozenset("ҕҥөһү"),
+    "cv": frozenset("ӑӗҫӳ"),
+    "sr": frozenset("јљњћџђ"),
+    "mk": frozenset("ѓќѕјљњџ"),
+    "ru": frozenset(),
+    "bg": frozenset(),
+}
+# Letters of Kazakh that the languages lid.176 knows beyond the table (Caucasian, Finno-
+# Ugric, Mongolic ...) do not write.
+RARE_ELSEWHERE = frozenset("әғқұ")
+RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+KAZAKH = RUSSIAN | EXTRA_LETTERS["kk"]
+# Letters no other language of the table has together: a Kazakh paragraph always has one
+# of these, and one of the letters Ukrainian/Uzbek lack.
+KAZAKH_CORE = frozenset("құі")
+NOT_UKRAINIAN_OR_UZBEK = frozenset("әңөұүһ") | frozenset("ғ")
+HUNSPELL = {
+    "kk": "/usr/share/hunspell/kk_KZ.dic",
+    "ru": "/usr/share/hunspell/ru_RU.dic",
+    "uk": "/usr/share/hunspell/uk_UA.dic",
+}
+WORD = re.compile(r"[\u0400-\u04ff]+(?:['’ʼ-][\u0400-\u04ff]+)*")
+LONG_WORDS = 12  # from this many Cyrillic words on, a Kazakh text shows its core letters
+MAX_WORDS = 300  # words looked up in the dictionaries (enough to compare hit rates)
+MIN_MARKED_SHARE = 0.15  # Kazakh prose: 30-60% of words carry one of its nine letters; a
+# Russian text with a few Kazakh names stays well below this
+
+
+# Kazakh written with a font or keyboard that has ӛ (U+04DB) where ө belongs; common in
+# Kazakh PDFs and web text.
+KAZAKH_VARIANTS = str.maketrans({"ӛ": "ө"})
+
+
+@dataclass
+class Letters:
+    words: list[str]
+    extras: frozenset[str]  # letters beyond Russian present in the text
+    foreign_share: float  # share of words with a Cyrillic letter Kazakh does not have
+    marked_share: float  # share of words with one of Kazakh's nine letters (і included)
+
+    @classmethod
+    def of(cls, text: str) -> Letters:
+        words = [w.lower().translate(KAZAKH_VARIANTS) for w in WORD.findall(text)]
+        letters = frozenset(ch for w in words for ch in w if ch.isalpha())
+        n = len(words) or 1
+        foreign = sum(1 for w in words if any(ch.isalpha() and ch not in KAZAKH for ch in w))
+        marked = sum(1 for w in words if any(ch in EXTRA_LETTERS["kk"] for ch in w))
+        return cls(words, letters - RUSSIAN, foreign / n, marked / n)
+
+    def rules_out(self, lang: str) -> bool:
+        """The text has letters `lang` does not write."""
+        if lang in EXTRA_LETTERS:
+            return not self.extras <= EXTRA_LETTERS[lang]
+        return bool(self.extras & RARE_ELSEWHERE)
+
+    def kazakh_possible(self) -> bool:
+        # Ukrainian (є ї ґ), Bashkir (ҡ ҙ ҫ), Tatar (җ) text has such letters in many words;
+        # a Kazakh text only in a few (a quoted name, a stray word), far fewer than its own.
+        return self.foreign_share < 0.02 or (self.foreign_share < 0.1 and self.foreign_share * 4 < self.marked_share)
+
+    def looks_kazakh_long(self) -> bool:
+        return (bool(self.extras & KAZAKH_CORE) and bool(self.extras & NOT_UKRAINIAN_OR_UZBEK)
+                and self.marked_share >= MIN_MARKED_SHARE)
+
+
+class KazakhDecision:
+    """(lid.176's ranked labels, text) → (lang, score, evidence) for Cyrillic text."""
+
+    def __init__(self, dictionaries: dict[str, str] | None = None, kk_min_stem_length: int = 4):
+        paths = HUNSPELL if dictionaries is None else dictionaries
+        self.words = {lang: HunspellWords.load(path, kk_min_stem_length)
+                      for lang, path in paths.items() if path and os.path.exists(path)}
+
+    def hits(self, words: list[str], strict: bool = False) -> dict[str, float]:
+        """Share of the words each dictionary knows. Kazakh stacks suffixes beyond
+        hunspell-kk's rules, so a Kazakh word may merely start with a known stem unless
+        `strict`; Russian and Ukrainian words must always be stems or their inflections
+        (else "алгоритмі" would be Russian because "алгоритм" is)."""
+        sample = words[:MAX_WORDS]
+        if not sample:
+            return {}
+        return {lang: round(sum(known.knows(w, lang == "kk" and not strict) for w in sample) / len(sample), 3)
+                for lang, known in self.words.items()}
+
+    def decide(self, ranked: list[tuple[str, float]], text: str) -> tuple[str, float, str]:
+        lid, lid_score = ranked[0] if ranked else ("und", 0.0)
+        p_kk = dict(ranked).get("kk", 0.0)
+        letters = Letters.of(text)
+        evidence = {"lid176": [[lang, round(p, 3)] for lang, p in ranked[:3]],
+                    "extras": "".join(sorted(letters.extras)), "marked": round(letters.marked_share, 3)}
+        long = len(letters.words) >= LONG_WORDS
+
+        def answer(lang: str, score: float, rule: str) -> tuple[str, float, str]:
+            evidence["rule"] = rule
+            return lang, round(min(score, 1.0), 4), json.dumps(evidence, ensure_ascii=False)
+
+        def alternative(rule: str) -> tuple[str, float, str]:
+            for lang, p in ranked:
+                if lang != "kk" and not letters.rules_out(lang):
+                    return answer(lang, p, rule)
+            return answer("und", 0.0, rule)
+
+        def dictionaries(strict: bool = False) -> dict[str, float]:
+            evidence["dict"] = hits = self.hits(letters.words, strict)
+            return hits
+
+        if not letters.words:
+            return answer(lid, lid_score, "lid176")
+        kazakh_letters = letters.extras & EXTRA_LETTERS["kk"]
+        if lid == "kk":
+            if not letters.kazakh_possible():
+                return alternative("letters not Kazakh")
+            if long and not letters.extras & KAZAKH_CORE:
+                return alternative("long text without қ ұ і")
+            return answer("kk", lid_score, "lid176")
+        if not letters.kazakh_possible():
+            return answer(lid, lid_score, "lid176")
+        strength = 0.5 + letters.marked_share / 2  # 0.5 .. 1: how Kazakh the letters look
+        if kazakh_letters and letters.rules_out(lid):
+            # lid.176's label is impossible for these letters; Kazakh is possible.
+            hits = dictionaries()
+            if long:
+                # A Russian text quoting Kazakh names has the letters too, in a few words
+                # the Russian dictionary does not know while it knows the rest.
+                if letters.looks_kazakh_long() and hits.get("kk", 1.0) > hits.get(lid, 0.0):
+                    return answer("kk", max(p_kk, strength), f"letters rule out {lid}")
+                return answer(lid, lid_score, "lid176")
+            if hits.get("kk", 0.0) >= max(hits.get(lid, 0.0), 0.5):
+                return answer("kk", max(p_kk, strength), f"letters rule out {lid}; kk words")
+            return answer(lid, lid_score, "lid176")
+        if not long and p_kk > 0 and lid in self.words:
+            # A short text in letters Kazakh shares with the label ("дат тілі" read as uk):
+            # Kazakh's own word forms, none of them guessed from a stem, against the label's.
+            hits = dictionaries(strict=True)
+            if hits.get("kk", 0.0) >= 0.5 and hits["kk"] > hits[lid]:
+                return answer("kk", max(p_kk, 0.5), f"short text; more Kazakh words than {lid}")
+        return answer(lid, lid_score, "lid176")

@@ -1,0 +1,93 @@
+"""Kazakh-aware language ID on real kk / uk / ky / tt / ba / ru / uz strings (no Ray)."""
+import json
+
+import pytest
+
+from operators.text.kazakh_lid import KazakhDecision, Letters
+from operators.text.langid import FastTextLangID
+
+KAZAKH_LONG = ("Қазақстан Республикасының астанасы – Астана қаласы. Елімізде жүзден астам ұлттың өкілдері "
+               "тұрады, мемлекеттік тіл – қазақ тілі. Ғалымдар мен жазушылар өз еңбектерін ана тілінде "
+               "жариялауды жөн көреді, ал кітапханалар ескі қолжазбаларды цифрлық пішімге көшіруде.")
+UKRAINIAN_LONG = ("Київ є столицею України і одним з найстаріших міст Європи. У місті працюють університети, "
+                  "бібліотеки та музеї, а її мешканці пишаються своєю історією, мовою та ґрунтовними "
+                  "традиціями, які передаються з покоління в покоління.")
+KYRGYZ_LONG = ("Кыргызстандын борбору Бишкек шаары. Өлкөнүн эң бийик тоолору түштүктө жайгашкан, ал эми "
+               "Ысык-Көл көлү дүйнөдөгү эң чоң тоо көлдөрүнүн бири болуп саналат. Мамлекеттик тил кыргыз "
+               "тили, расмий тил орус тили.")
+TATAR_LONG = ("Татарстан Республикасының башкаласы – Казан шәһәре. Анда күп кенә югары уку йортлары, "
+              "театрлар һәм музейлар эшли. Татар халкы үзенең бай тарихы, җырлары һәм бәйрәмнәре белән "
+              "горурлана, ә Сабантуй бәйрәме бөтен дөньяга билгеле.")
+BASHKIR_LONG = ("Башҡортостан Республикаһының баш ҡалаһы – Өфө ҡалаһы. Унда күп кенә юғары уҡыу йорттары, "
+                "театрҙар һәм музейҙар эшләй. Башҡорт халҡы үҙенең бай тарихы, йырҙары һәм байрамдары "
+                "менән ғорурлана.")
+RUSSIAN_WITH_KAZAKH_NAMES = ("Вчера в Алматы прошла встреча с писателем Мұхтаром Әуезовым-младшим, на которой "
+                             "обсуждали историю города, его архитектуру и планы по восстановлению старых зданий "
+                             "в центре, а также новые маршруты общественного транспорта.")
+
+
+@pytest.fixture(scope="module")
+def lid():
+    return FastTextLangID()
+
+
+@pytest.mark.parametrize("text, expected", [
+    (KAZAKH_LONG, "kk"), (UKRAINIAN_LONG, "uk"), (KYRGYZ_LONG, "ky"), (RUSSIAN_WITH_KAZAKH_NAMES, "ru"),
+])
+def test_long_texts_keep_their_language(lid, text, expected):
+    lang, score, script, evidence = lid.identify_with_evidence(text)
+    assert (lang, script) == (expected, "Cyrl")
+    assert json.loads(evidence)["rule"]
+
+
+@pytest.mark.parametrize("text", [TATAR_LONG, BASHKIR_LONG, UKRAINIAN_LONG, KYRGYZ_LONG])
+def test_neighbours_are_never_made_kazakh(lid, text):
+    assert lid.identify(text)[0] != "kk"
+    # Even where lid.176 itself said kk, the letters take it back.
+    decision = lid.kazakh
+    lang, _, evidence = decision.decide([("kk", 0.9), ("ky", 0.05), ("tt", 0.03), ("ba", 0.01), ("uk", 0.01)], text)
+    assert lang != "kk", evidence
+
+
+def test_letters_overrule_an_impossible_label():
+    """lid.176 sometimes says uk or ky for Kazakh: ә қ ұ ғ are in neither alphabet."""
+    decision = KazakhDecision()
+    for wrong in ("uk", "ky", "ru", "tt", "bg"):
+        lang, score, evidence = decision.decide([(wrong, 0.6), ("kk", 0.3)], KAZAKH_LONG)
+        assert lang == "kk" and score >= 0.5, evidence
+        assert json.loads(evidence)["rule"] == f"letters rule out {wrong}"
+
+
+@pytest.mark.parametrize("text, wrong", [
+    ("іске қосу", "rue"),          # "start": lid.176 says Rusyn
+    ("Кеңейту ID-і", "uk"),        # ң is not Ukrainian
+    ("Жаңа қалта құру", "ky"),     # қ ұ are not Kyrgyz
+    ("Басты бет", "ru"),           # no Kazakh letter, but Kazakh words and no Russian ones
+])
+def test_short_kazakh_texts(text, wrong):
+    decision = KazakhDecision()
+    lang, _, evidence = decision.decide([(wrong, 0.6), ("kk", 0.3)], text)
+    assert lang == "kk", evidence
+
+
+@pytest.mark.parametrize("text", ["Пароль", "Сингапур", "Новое сообщение", "Ысык-Көл көлү"])
+def test_short_texts_without_evidence_stay_with_lid(text):
+    decision = KazakhDecision()
+    lid_label = "ky" if "ө" in text else "ru"
+    assert decision.decide([(lid_label, 0.7), ("kk", 0.2)], text)[0] == lid_label
+
+
+def test_letter_profile():
+    kk = Letters.of(KAZAKH_LONG)
+    assert kk.looks_kazakh_long() and kk.kazakh_possible() and kk.marked_share > 0.3
+    assert kk.rules_out("uk") and kk.rules_out("ky") and kk.rules_out("ru") and not kk.rules_out("kk")
+    uk = Letters.of(UKRAINIAN_LONG)
+    assert not uk.kazakh_possible() and not uk.rules_out("uk")
+    # ӛ stands for ө in Kazakh typed with some fonts: not a foreign letter.
+    assert Letters.of("кӛлем кӛрсету").extras == frozenset("ө")
+
+
+def test_without_dictionaries_the_letters_still_decide():
+    decision = KazakhDecision(dictionaries={})
+    assert decision.decide([("uk", 0.7)], KAZAKH_LONG)[0] == "kk"
+    assert decision.decide([("kk", 0.7)], TATAR_LONG)[0] != "kk"
