@@ -7,6 +7,7 @@ page numbers travel between tasks, never page images.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.images import image_pages, load_image_page
 from operators.books.ocr import OcrPage, engine_versions
+from operators.books.page_language import PageLanguage, attempt, keep_better, languages_read
 from operators.books.pdf import PdfTextLayer, failure, page_row
 from operators.books.render import PdfPageRenderer
 from schemas import PAGE, validate
@@ -92,7 +94,10 @@ class OcrPages:
     """OCR actor: renders each page that needs it from its source file and OCRs it.
 
     The engine is created once per actor; Kazakh books go to Tesseract whatever the
-    configured engine, since EasyOCR has no Kazakh model.
+    configured engine, since EasyOCR has no Kazakh model. With `ocr.language_check`, the
+    text of each page says which language it is in, whatever the catalog claims; a page
+    whose language had no model in its reading is OCR'd again with that language's
+    models, and the better reading kept (operators/books/page_language.py).
     """
 
     def __init__(self, storage: Storage, ocr: dict, config_hash: str):
@@ -101,6 +106,13 @@ class OcrPages:
         self.config_hash = config_hash
         self.engines: dict[tuple, OcrPage] = {}
         self.source: tuple[str, object] | None = None  # the file being read, kept across its pages
+        check = ocr["language_check"]
+        self.language = None
+        if check["enabled"]:
+            from operators.text.langid import FastTextLangID
+
+            self.language = PageLanguage(FastTextLangID(check["model_path"], kazakh_check=False),
+                                         tuple(check["candidates"]), check["min_letters"], check["dictionaries"])
 
     def _engine(self, language: str | None) -> OcrPage:
         engine = "tesseract" if language == "kk" else self.ocr["engine"]
@@ -138,10 +150,36 @@ class OcrPages:
                 except Exception as exc:  # a pixel bomb, a damaged page: this page fails, the book goes on
                     row = {**row, "method": engine.engine.name, "error": f"cannot render page: {failure(exc)}"}
                 else:
-                    row = engine(row, image)
+                    row = self._checked(row, engine(row, image), engine, image)
                 row["config_hash"] = self.config_hash
             rows.append(row)
         return validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
+
+    def _checked(self, page: dict, read: dict, engine: OcrPage, image) -> dict:
+        """The page as read, with its language checked and, where it needs it, read again."""
+        languages = reading_languages(engine)
+        if self.language is None or read["error"] is not None:
+            return {**read, "ocr_language": languages}
+        verdict = self.language.detect(read["text"])
+        first = attempt(read, languages, verdict, self.language.quality(read["text"], read["confidence"], verdict))
+        target = self.language.second_reading(verdict, languages_read(languages))
+        if target is None:
+            return {**read, "ocr_language": languages, "detected_language": verdict.language,
+                    "ocr_attempts": json.dumps([first], ensure_ascii=False)}
+        again = self._engine(target)
+        second_read = again(page, image)
+        second_verdict = self.language.detect(second_read["text"])
+        second = attempt(second_read, reading_languages(again), second_verdict,
+                         self.language.quality(second_read["text"], second_read["confidence"], second_verdict))
+        reason = (f"text reads as {verdict.language}, OCR'd for {page['language'] or 'no catalog language'} "
+                  f"({languages})")
+        return keep_better(read, second_read, [first, second], reason)
+
+
+def reading_languages(engine: OcrPage) -> str:
+    """The engine's languages as one string: Tesseract's "kaz+rus", EasyOCR's ["ru", "en"] → "ru+en"."""
+    languages = engine.engine.settings()["languages"]
+    return languages if isinstance(languages, str) else "+".join(languages)
 
 
 def ocr_config_hash(ocr: DictConfig) -> str:

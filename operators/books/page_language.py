@@ -1,0 +1,128 @@
+"""Which language an OCR'd page is in, and whether it was read with the wrong models.
+
+Catalogs are wrong in practice (a Kazakh book filed as Russian), books mix languages, and
+some have no catalog row. Tesseract reads a Kazakh page with the Russian models without
+complaint, but every ә ғ қ ң ө ұ ү һ і becomes its Russian look-alike (қ→к, ұ→у, і→i).
+Such a text is still recognisably Kazakh: lid.176 ranks Turkic labels (kk, ky, tt, ba)
+high, and the Kazakh word list knows more of its words (by their stems) than the Russian
+one does. So a page's language is the library language with the best
+
+    0.7 · share of its words the language's hunspell list knows + 0.3 · lid.176 probability
+
+where the Turkic Cyrillic labels count as Kazakh: the choice here is which Tesseract
+models to read the page with, not the document's label (curation decides that later).
+
+A page is read a second time when its language has no model in the first reading
+(Kazakh read with rus+eng), or when the reading knows too few words in any language (an
+English page read with kaz+rus is Cyrillic gibberish): then with the models of the
+library language the reading lacked. The better reading is kept:
+
+    quality = 0.7 · dictionary hit rate in the reading's own language + 0.3 · confidence/100
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+
+from operators.text.dictionary import HunspellWords
+
+# Tesseract's language codes → ISO 639-1.
+TESSERACT_LANGUAGES = {"kaz": "kk", "rus": "ru", "eng": "en"}
+TURKIC_CYRILLIC = ("kk", "ky", "tt", "ba", "uz")  # lid.176's labels for Kazakh read without its letters
+DICTIONARIES = {
+    "kk": "/usr/share/hunspell/kk_KZ.dic",
+    "ru": "/usr/share/hunspell/ru_RU.dic",
+    "en": "/usr/share/hunspell/en_US.dic",
+}
+WORD = re.compile(r"[^\W\d_]{3,}")  # letters only, three or more: "и", "of", OCR crumbs say nothing
+MAX_WORDS = 400
+DICTIONARY_WEIGHT = 0.7
+# Below this share of known words in every language, the page is in none of them as read:
+# an English page read with kaz+rus comes out as Cyrillic gibberish ("Тһе диіск бгом/п").
+MIN_KNOWN_WORDS = 0.3
+UNKNOWN = "und"
+
+
+def languages_read(languages: str) -> frozenset[str]:
+    """The ISO languages a reading had models for: "kaz+rus" → {kk, ru}, EasyOCR's "ru+en" → {ru, en}."""
+    codes = languages.split("+")
+    return frozenset(TESSERACT_LANGUAGES.get(code, code) for code in codes)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    language: str | None  # None: too little text to tell; "und": none of the candidates as read
+    scores: dict[str, float]  # per candidate language
+    hits: dict[str, float]  # dictionary hit rate per candidate language
+
+    @property
+    def evidence(self) -> dict:
+        return {"detected": self.language, "scores": self.scores, "dict": self.hits}
+
+
+class PageLanguage:
+    """OCR text → its language among the library's (kk, ru, en), and reading quality."""
+
+    def __init__(self, langid, candidates: tuple[str, ...] = ("kk", "ru", "en"), min_letters: int = 150,
+                 dictionaries: dict[str, str] | None = None):
+        self.langid = langid  # anything with ranked(text, k) → [(label, probability)], e.g. FastTextLangID
+        self.candidates = tuple(candidates)
+        self.min_letters = min_letters
+        paths = DICTIONARIES if dictionaries is None else dictionaries
+        self.words = {lang: HunspellWords.load(path) for lang, path in paths.items()
+                      if lang in self.candidates and path and os.path.exists(path)}
+
+    def hits(self, text: str) -> dict[str, float]:
+        words = WORD.findall(text.lower())[:MAX_WORDS]
+        if not words:
+            return {lang: 0.0 for lang in self.words}
+        return {lang: round(sum(w in known for w in words) / len(words), 3) for lang, known in self.words.items()}
+
+    def detect(self, text: str | None) -> Verdict:
+        text = text or ""
+        if sum(ch.isalpha() for ch in text) < self.min_letters:
+            return Verdict(None, {}, {})
+        probability = dict.fromkeys(self.candidates, 0.0)
+        for label, p in self.langid.ranked(text, 5):
+            label = "kk" if label in TURKIC_CYRILLIC else label
+            if label in probability:
+                probability[label] += p
+        hits = self.hits(text)
+        scores = {lang: round(DICTIONARY_WEIGHT * hits.get(lang, 0.0) + (1 - DICTIONARY_WEIGHT) * p, 3)
+                  for lang, p in probability.items()}
+        if max(hits.values(), default=0.0) < MIN_KNOWN_WORDS:
+            return Verdict(UNKNOWN, scores, hits)
+        return Verdict(max(scores, key=scores.get), scores, hits)
+
+    def second_reading(self, verdict: Verdict, read_for: frozenset[str]) -> str | None:
+        """The language to OCR the page again for, None when the reading fits its text: the
+        detected language where the reading had no model for it; for text that is in none
+        of the candidates as read, the first candidate the reading had no model for."""
+        if verdict.language is None or verdict.language in read_for:
+            return None
+        if verdict.language in self.candidates:
+            return verdict.language
+        return next((lang for lang in self.candidates if lang not in read_for), None)
+
+    def quality(self, text: str | None, confidence: float | None, verdict: Verdict) -> float:
+        hit_rate = verdict.hits.get(verdict.language, 0.0) if verdict.language else 0.0
+        return round(DICTIONARY_WEIGHT * hit_rate + (1 - DICTIONARY_WEIGHT) * (confidence or 0.0) / 100, 4)
+
+
+def attempt(row: dict, languages: str, verdict: Verdict, quality: float) -> dict:
+    """One reading of a page, as `ocr_attempts` records it."""
+    return {"engine": row["method"], "languages": languages, "confidence": row["confidence"],
+            "error": row["error"], "quality": quality, **verdict.evidence}
+
+
+def keep_better(first: dict, second: dict, attempts: list[dict], reason: str) -> dict:
+    """The reading with the higher quality (the first on a tie), both attempts recorded."""
+    a, b = attempts
+    kept_second = second["error"] is None and (first["error"] is not None or b["quality"] > a["quality"])
+    kept, record = (second, b) if kept_second else (first, a)
+    for entry in attempts:
+        entry["kept"] = entry is record
+    return {**kept, "ocr_language": record["languages"], "detected_language": record["detected"],
+            "reocr_reason": reason, "ocr_attempts": json.dumps(attempts, ensure_ascii=False)}

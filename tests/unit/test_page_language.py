@@ -1,0 +1,107 @@
+"""The OCR language check on real Tesseract readings (no Ray): a page's own text says
+which language it is in, whatever its catalog row claims, and a page read with the
+wrong models is read again."""
+import json
+
+import pyarrow as pa
+import pytest
+from omegaconf import OmegaConf
+
+from flows.pages import PAGES, OcrPages
+from flows.storage import Storage
+from operators.books.ocr import TesseractOCR
+from operators.books.page_language import PageLanguage, keep_better, languages_read
+from operators.text.langid import FastTextLangID
+from tests.conftest import REPO
+from tests.unit.test_books_ocr import KAZAKH_LETTERS, PAGES as TEXTS, cer, kazakh_letter_recall, typeset
+
+OCR_CONFIG = REPO / "flows" / "conf" / "ocr" / "common.yaml"
+
+
+@pytest.fixture(scope="module")
+def language() -> PageLanguage:
+    return PageLanguage(FastTextLangID(kazakh_check=False), min_letters=100)
+
+
+@pytest.fixture(scope="module")
+def readings() -> dict:
+    """Each text page read with each library language's Tesseract models."""
+    engines = {langs: TesseractOCR(langs) for langs in ("kaz+rus", "rus+eng", "eng+rus")}
+    pages = {lang: typeset(text * 2) for lang, text in TEXTS.items()}
+    return {(lang, langs): engine.recognize(pages[lang][0]).text
+            for lang in pages for langs, engine in engines.items()}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+@pytest.mark.parametrize("models", ["kaz+rus", "rus+eng", "eng+rus"])
+def test_a_page_is_detected_in_its_language_whatever_models_read_it(language, readings, lang, models):
+    text = readings[lang, models]
+    if lang == "kk" and models != "kaz+rus":
+        assert not set(KAZAKH_LETTERS) & set(text)  # the Russian models lost every Kazakh letter ...
+    verdict = language.detect(text)
+    if lang == "en" and models == "kaz+rus":  # Cyrillic gibberish: in no language, read again for English
+        assert not set(text) & set("abcdefghijklmnopqrstuvwxyz")
+        assert verdict.language == "und" and language.second_reading(verdict, frozenset({"kk", "ru"})) == "en"
+    else:
+        assert verdict.language == lang, text  # ... and the text still reads as Kazakh
+        assert language.second_reading(verdict, languages_read(models)) == (None if lang in languages_read(models) else lang)
+
+
+def test_short_text_is_not_judged(language):
+    verdict = language.detect("Мазмұны\n\n3")
+    assert verdict.language is None and verdict.scores == {}
+
+
+def test_languages_read_maps_tesseract_codes():
+    assert languages_read("kaz+rus") == {"kk", "ru"} and languages_read("ru+en") == {"ru", "en"}
+
+
+def test_the_better_reading_is_kept_and_both_recorded():
+    first = {"text": "a", "confidence": 70.0, "error": None, "method": "tesseract"}
+    second = {"text": "b", "confidence": 90.0, "error": None, "method": "tesseract"}
+    attempts = [{"languages": "rus+eng", "detected": "kk", "quality": 0.5},
+                {"languages": "kaz+rus", "detected": "kk", "quality": 0.9}]
+    kept = keep_better(first, second, attempts, "why")
+    assert kept["text"] == "b" and kept["ocr_language"] == "kaz+rus" and kept["reocr_reason"] == "why"
+    assert [a["kept"] for a in json.loads(kept["ocr_attempts"])] == [False, True]
+    failed = {**second, "error": "TimeoutError: slow", "text": None}
+    attempts[1]["quality"] = 0.0
+    assert keep_better(first, failed, attempts, "why")["text"] == "a"
+
+
+def ocr_pages(check: bool) -> OcrPages:
+    ocr = OmegaConf.to_container(OmegaConf.merge(OmegaConf.load(OCR_CONFIG), {"engine": "tesseract"}))
+    ocr["language_check"]["enabled"] = check
+    return OcrPages(Storage(), ocr, "test")
+
+
+def page_of(samples, language: str | None) -> pa.Table:
+    row = {"book_id": "KZ-BK-0003", "page": 1, "uri": str(samples / "books" / "scanned_kk.pdf"), "method": "none",
+           "route_reason": "image scan", "frame": 0, "language": language}
+    return pa.Table.from_pylist([row], schema=PAGES)
+
+
+def test_a_kazakh_book_catalogued_as_russian_is_read_again_with_kazakh_models(samples):
+    truth = json.loads((samples / "ground_truth" / "ocr_pages.jsonl").read_text().splitlines()[0])
+    [trusting] = ocr_pages(check=False)(page_of(samples, "ru")).to_pylist()
+    [checked] = ocr_pages(check=True)(page_of(samples, "ru")).to_pylist()
+    [catalogued] = ocr_pages(check=True)(page_of(samples, "kk")).to_pylist()
+
+    assert trusting["ocr_language"] == "rus+eng" and kazakh_letter_recall(truth["text"], trusting["text"]) < 0.5
+    assert checked["error"] is None and checked["ocr_language"] == "kaz+rus" and checked["detected_language"] == "kk"
+    assert checked["reocr_reason"] == "text reads as kk, OCR'd for ru (rus+eng)"
+    first, second = json.loads(checked["ocr_attempts"])
+    assert (first["languages"], first["kept"], second["languages"], second["kept"]) == \
+        ("rus+eng", False, "kaz+rus", True)
+    assert second["quality"] > first["quality"] and first["detected"] == second["detected"] == "kk"
+    assert kazakh_letter_recall(truth["text"], checked["text"]) >= 0.95
+    assert cer(truth["text"], checked["text"]) <= 1.1 * cer(truth["text"], catalogued["text"]) + 0.005
+
+    # The correctly catalogued page is checked too, and read once.
+    assert catalogued["reocr_reason"] is None and catalogued["detected_language"] == "kk"
+    assert len(json.loads(catalogued["ocr_attempts"])) == 1
+
+
+def test_an_uncatalogued_book_is_read_with_kazakh_and_russian_models_first(samples):
+    [row] = ocr_pages(check=True)(page_of(samples, None)).to_pylist()
+    assert row["ocr_language"] == "kaz+rus" and row["reocr_reason"] is None and row["detected_language"] == "kk"
