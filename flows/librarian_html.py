@@ -185,6 +185,7 @@ def render_library_section(ledger_rows: list[dict], pages_rows=None, low_confide
     failures = [r for r in ledger_rows if r.get("status") in ("failed", "rejected")]
     waiting = [r for r in ledger_rows if r.get("status") != "in corpus"]
     errors = page_errors(pages)
+    to_check = [r for r in ledger_rows if r.get("language_warning") or r.get("file_warning")]
 
     def book_row(r: dict) -> list:
         return [r["book_id"], r.get("title"), collection_of(r), r.get("language"), r.get("pages_total") or 0,
@@ -220,6 +221,10 @@ def render_library_section(ledger_rows: list[dict], pages_rows=None, low_confide
 <h4>Pages that could not be read</h4>
 {_table("page-errors", ["reason", "pages", "books"], [list(e) for e in errors]) if errors
  else '<p id="page-errors">None.</p>'}
+<h3>Catalog and scans to check</h3>
+{_table("to-check", ["book", "title", "catalog language", "language warning", "file warning"],
+        [[r["book_id"], r.get("title"), r.get("language"), r.get("language_warning"), r.get("file_warning")]
+         for r in to_check[:MAX_ROWS]], len(to_check)) if to_check else '<p id="to-check">None.</p>'}
 <h3>Books not yet in the corpus</h3>
 {_table("not-in-corpus", ["book", "title", "collection", "language", "pages", "status", "why"],
         [book_row(r) for r in waiting[:MAX_ROWS]], len(waiting)) if waiting else '<p id="not-in-corpus">None.</p>'}

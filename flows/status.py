@@ -27,7 +27,9 @@ COLLECTION_COLUMNS = [("books", "books"), ("pages_total", "pages\nscanned"), ("p
 OTHER_STATUSES = ("queued", "in progress", "done", "failed")  # books not (yet) in or out of the corpus
 BOOK_COLUMNS = [("book_id", "book"), ("title", "title"), ("pages_total", "pages"), ("pages_textlayer", "text\nlayer"),
                 ("pages_ocr", "OCR'd"), ("pages_failed", "failed"), ("mean_confidence", "mean\nconf."),
-                ("status", "status"), ("status_detail", "why"), ("file_warning", "file\nwarning")]
+                ("status", "status"), ("status_detail", "why"), ("file_warning", "file\nwarning"),
+                ("language_warning", "language\nwarning")]
+WIDE_COLUMNS = ("title", "status_detail", "file_warning", "language_warning")
 STATUS_STYLE = {"in corpus": "green", "done": "blue", "in progress": "yellow", "failed": "red", "rejected": "magenta",
                 "queued": "dim"}
 
@@ -85,6 +87,12 @@ def damaged_files(rows: list[dict]) -> str | None:
     return "damaged scan files: " + "; ".join(damaged) if damaged else None
 
 
+def catalog_to_check(rows: list[dict]) -> str | None:
+    """Books whose OCR'd pages read as another language than their catalog row says."""
+    wrong = [f"{r['book_id']} — {r['language_warning'].split(': ', 1)[-1]}" for r in rows if r.get("language_warning")]
+    return "catalog language looks wrong: " + "; ".join(wrong) if wrong else None
+
+
 def books_table(rows: list[dict], title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAVY, padding=(0, 1), collapse_padding=True)
     for key, header in BOOK_COLUMNS:
@@ -93,8 +101,7 @@ def books_table(rows: list[dict], title: str) -> Table:
         elif key in ("book_id", "status"):
             table.add_column(header, no_wrap=True)
         else:
-            table.add_column(header, overflow="fold", ratio=2 if key in ("title", "status_detail", "file_warning")
-                             else 1)
+            table.add_column(header, overflow="fold", ratio=2 if key in WIDE_COLUMNS else 1)
     for r in rows:
         table.add_row(*(_cell(r.get(k)) for k, _ in BOOK_COLUMNS), style=STATUS_STYLE.get(r.get("status")))
     return table
@@ -113,8 +120,9 @@ def library_tables(console: Console, rows: list[dict], collection: str | None, b
     console.print(collections_table(summary))
     if line := other_books(summary):
         console.print(line)
-    if line := damaged_files(rows):
-        console.print(line)
+    for line in (damaged_files(rows), catalog_to_check(rows)):
+        if line:
+            console.print(line)
     if books:
         for name in sorted({collection_of(r) for r in rows}):
             console.print(books_table([r for r in rows if collection_of(r) == name], f"Books of {name}"))

@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 from operators.books.catalog import BookRef
 
 STATUSES = ("queued", "in progress", "done", "failed", "in corpus", "rejected")
-PAGE_COLUMNS = ("book_id", "page", "method", "confidence", "error", "config_hash", "route_reason")
+PAGE_COLUMNS = ("book_id", "page", "method", "confidence", "error", "config_hash", "route_reason",
+                "detected_language")
 CATALOG_FIELDS = ("title", "author", "year", "language", "collection", "file", "catalogued", "metadata")
 COUNT_FIELDS = ("pages_total", "pages_textlayer", "pages_ocr", "pages_failed", "mean_confidence",
                 "low_confidence_pages")
@@ -46,6 +47,21 @@ class PageCounts:
     book_error: str | None = None  # the whole file could not be read (page 0 rows)
     first_error: str | None = None  # one page's error, to say why pages failed
     file_warning: str | None = None  # the file was read but is damaged (page-0 route_reason, see books.pdf)
+    languages: tuple[tuple[str, int], ...] = ()  # (language, OCR'd pages whose text reads as it), most first
+
+
+def language_warning(catalog_language: str | None, counts: PageCounts | None) -> str | None:
+    """"catalog language looks wrong: ..." when most of a book's checked pages read as
+    another language than its catalog row says (the OCR language check, books.page_language)."""
+    checked = dict(counts.languages) if counts else {}
+    checked.pop("und", None)
+    if not catalog_language or not checked:
+        return None
+    language, n = max(checked.items(), key=lambda kv: (kv[1], kv[0] == catalog_language))
+    total = sum(checked.values())
+    if language == catalog_language or 2 * n <= total:
+        return None
+    return f"catalog language looks wrong: {n} of {total} OCR'd pages read as {language} (catalog: {catalog_language})"
 
 
 def _as_table(pages) -> pa.Table:
@@ -56,7 +72,8 @@ def _as_table(pages) -> pa.Table:
                                 schema=pa.schema([("book_id", pa.string()), ("page", pa.int32()),
                                                   ("method", pa.string()), ("confidence", pa.float32()),
                                                   ("error", pa.string()), ("config_hash", pa.string()),
-                                                  ("route_reason", pa.string())]))
+                                                  ("route_reason", pa.string()),
+                                                  ("detected_language", pa.string())]))
 
 
 def current_page_rows(pages, config_hash: str | None = None) -> pa.Table:
@@ -121,6 +138,13 @@ def count_pages(pages, low_confidence: float = 60.0, config_hash: str | None = N
         [(c, "sum") for c in ("total", "textlayer", "ocr", "failed", "pending", "low")]
         + [("confidence", "mean"), ("book_error", "min"), ("page_error", "min"),
            ("file_warning", "min")])
+    languages = defaultdict(list)
+    if "detected_language" in t.column_names:
+        checked = pa.table({"book_id": t["book_id"], "language": t["detected_language"]}).filter(
+            pc.and_(pc.fill_null(ocr, False), pc.is_valid(t["detected_language"])))
+        for r in checked.group_by(["book_id", "language"], use_threads=False).aggregate([("language", "count")]) \
+                .to_pylist():
+            languages[r["book_id"]].append((r["language"], r["language_count"]))
     counts = {}
     for r in grouped.to_pylist():
         mean = r["confidence_mean"]
@@ -128,7 +152,8 @@ def count_pages(pages, low_confidence: float = 60.0, config_hash: str | None = N
             total=r["total_sum"], textlayer=r["textlayer_sum"], ocr=r["ocr_sum"], failed=r["failed_sum"],
             pending=r["pending_sum"], mean_confidence=None if mean is None else round(mean, 2),
             low_confidence=r["low_sum"], book_error=r["book_error_min"], first_error=r["page_error_min"],
-            file_warning=r["file_warning_min"])
+            file_warning=r["file_warning_min"],
+            languages=tuple(sorted(languages[r["book_id"]], key=lambda kv: (-kv[1], kv[0]))))
     return counts
 
 
@@ -155,11 +180,12 @@ def book_status(counts: PageCounts | None, *, found: bool = True, in_corpus: boo
                     else "all pages read; waiting for curation")
 
 
-def _count_fields(counts: PageCounts | None) -> dict:
+def _count_fields(counts: PageCounts | None, catalog_language: str | None) -> dict:
     counts = counts or PageCounts()
     return {"pages_total": counts.total, "pages_textlayer": counts.textlayer, "pages_ocr": counts.ocr,
             "pages_failed": counts.failed, "mean_confidence": counts.mean_confidence,
-            "low_confidence_pages": counts.low_confidence, "file_warning": counts.file_warning}
+            "low_confidence_pages": counts.low_confidence, "file_warning": counts.file_warning,
+            "language_warning": language_warning(catalog_language, counts)}
 
 
 def _catalog_fields(book) -> dict:
@@ -179,7 +205,8 @@ def ledger_rows(books, counts: dict[str, PageCounts], in_corpus: set[str],
         found = (book.uri if isinstance(book, BookRef) else book.get("uri", True)) is not None
         status, detail = book_status(counts.get(book_id), found=found, in_corpus=book_id in in_corpus,
                                      rejection=rejected.get(book_id), pages_complete=pages_complete)
-        rows.append({**fields, "catalogued": bool(fields.get("catalogued")), **_count_fields(counts.get(book_id)),
+        rows.append({**fields, "catalogued": bool(fields.get("catalogued")),
+                     **_count_fields(counts.get(book_id), fields.get("language")),
                      "status": status, "status_detail": detail, "first_run": run_iso, "last_run": run_iso})
     return rows
 
@@ -247,13 +274,14 @@ def refresh_ledger(rows: list[dict], counts: dict[str, PageCounts], in_corpus: s
         reading = row.get("status") in ("queued", "in progress")
         status, detail = book_status(counts.get(book_id), in_corpus=book_id in in_corpus,
                                      rejection=rejected.get(book_id), pages_complete=not reading)
-        out.append({**row, **_count_fields(counts.get(book_id)), "status": status, "status_detail": detail})
+        out.append({**row, **_count_fields(counts.get(book_id), row.get("language")), "status": status,
+                    "status_detail": detail})
     known = {r["book_id"] for r in rows}
     for book_id in sorted(set(counts) - known if add_unknown else ()):
         status, detail = book_status(counts[book_id], in_corpus=book_id in in_corpus,
                                      rejection=rejected.get(book_id), pages_complete=False)
         out.append({"book_id": book_id, **{k: None for k in CATALOG_FIELDS}, "catalogued": False,
-                    **_count_fields(counts[book_id]), "status": status, "status_detail": detail,
+                    **_count_fields(counts[book_id], None), "status": status, "status_detail": detail,
                     "first_run": None, "last_run": None})
     return sorted(out, key=lambda r: r["book_id"])
 

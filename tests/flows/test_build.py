@@ -172,3 +172,23 @@ def test_rerun_skips_finished_stages_and_gives_the_same_corpus(run, samples):
     assert sorted(table(output / "documents").column("doc_id").to_pylist()) == before
     assert json.loads((output / "shards/manifest.json").read_text()) == manifest  # not rewritten
     assert again["documents"] == report["documents"]
+
+
+def test_a_kazakh_book_catalogued_as_russian_is_ocrd_as_kazakh_and_flagged(ray_session, samples, tmp_path):
+    books = tmp_path / "books"
+    books.mkdir()
+    shutil.copy(samples / "books" / "scanned_kk.pdf", books / "scanned_kk.pdf")
+    (books / "catalog.csv").write_text("book_id,title,language,file\nKZ-9,Тілдік модельдер,ru,scanned_kk.pdf\n")
+    cfg = load_config([f"output={tmp_path / 'out'}", "inputs.text=[]", f"inputs.books=[{books}]",
+                       f"inputs.catalog={books}/catalog.csv", "tokenizer.vocab_size=500"])
+    run_build(cfg)
+    pages = table(tmp_path / "out" / "pages").to_pylist()
+    assert sorted(p["page"] for p in pages) == [1, 2]
+    for p in pages:
+        assert (p["language"], p["ocr_language"], p["detected_language"]) == ("ru", "kaz+rus", "kk")
+        assert p["reocr_reason"] == "text reads as kk, OCR'd for ru (rus+eng)" and set("құі") <= set(p["text"])
+        assert [a["languages"] for a in json.loads(p["ocr_attempts"])] == ["rus+eng", "kaz+rus"]
+    [book] = table(tmp_path / "out" / "ledger").to_pylist()
+    assert book["language_warning"] == "catalog language looks wrong: 2 of 2 OCR'd pages read as kk (catalog: ru)"
+    [doc] = table(tmp_path / "out" / "documents").to_pylist()
+    assert doc["lang"] == "kk" and "ұлттық" in doc["text"]

@@ -26,10 +26,10 @@ KZ-4;Қара сөздер;Абай Құнанбайұлы;1918;kk;classics;qara
 RUN1, RUN2 = "2024-05-01T09:00:00+00:00", "2024-05-02T10:00:00+00:00"
 
 
-def page(book_id, n, method, confidence=None, error=None, language=None):
+def page(book_id, n, method, confidence=None, error=None, language=None, detected=None):
     return {"book_id": book_id, "page": n, "uri": f"/scans/{book_id}.pdf", "method": method,
             "text": "мәтін" if error is None else None, "confidence": confidence, "error": error,
-            "config_hash": "c1", "language": language}
+            "config_hash": "c1", "language": language, "detected_language": detected}
 
 
 def document(book_id, reason=None, detail=None):
@@ -56,7 +56,8 @@ def write_library(output: Path, scans: Path) -> dict:
     write_parquet(output / "pages/run1.parquet", [
         page("KZ-1", 1, "textlayer", language="kk"), page("KZ-1", 2, "tesseract", 91.0, language="kk"),
         page("KZ-1", 3, "tesseract", 45.0, language="kk"),
-        page("KZ-2", 1, "easyocr", 80.0, language="ru"), page("KZ-2", 2, "easyocr", 70.0, language="ru"),
+        page("KZ-2", 1, "easyocr", 80.0, language="ru", detected="kk"),  # the catalog's ru is wrong
+        page("KZ-2", 2, "easyocr", 70.0, language="ru", detected="kk"),
         page("broken", 0, "none", error="cannot open PDF: no objects found"),
     ], PAGE)
     write_parquet(output / "documents/part-0.parquet", [document("KZ-1")], DOCUMENT)
@@ -126,6 +127,8 @@ def test_second_run_keeps_earlier_books_and_first_run(library):
     assert json.loads(kk["metadata"]) == {"shelf": "A-12"} and kk["title"] == "Абай жолы. 1-кітап"  # corrected
     war = rows["KZ-2"]  # in both runs: rejected then kept
     assert (war["first_run"], war["last_run"], war["status"]) == (RUN1, RUN2, "in corpus")
+    assert war["language_warning"] == "catalog language looks wrong: 2 of 2 OCR'd pages read as kk (catalog: ru)"
+    assert all(rows[k]["language_warning"] is None for k in rows if k != "KZ-2")
     new = rows["KZ-4"]
     assert (new["first_run"], new["last_run"], new["status"], new["pages_failed"], new["low_confidence_pages"]) == \
         (RUN1, RUN2, "in corpus", 1, 1)  # catalogued (queued) since run 1, scanned in run 2
@@ -158,9 +161,12 @@ def test_status_prints_collections_and_books_and_writes_report_html(library):
     assert cells["classics"][:5] == ["2", "5", "0", "4", "1"] and cells["(uncatalogued)"][0] == "1"
     assert cells["all"][-2:] == ["3", "0"]  # in corpus, rejected
     assert "rare_books: 1 queued; (uncatalogued): 1 failed" in text
+    assert "catalog language looks wrong: KZ-2 — 2 of 2 OCR'd pages read as kk (catalog: ru)" in text
     assert "KZ-1" not in text  # books only with books=true
     html = (output / "report.html").read_text()
     assert 'id="library"' in html and 'data-collection="rare_books"' in html
+    to_check = html.split('id="to-check"', 1)[1].split("</table>", 1)[0]
+    assert "KZ-2" in to_check and "read as kk (catalog: ru)" in to_check and "KZ-1" not in to_check
 
     code, text = run_status(status_config(output, books=True, collection="classics"))
     assert code == 0 and "KZ-4" in text and "KZ-2" in text and "KZ-1" not in text

@@ -213,3 +213,21 @@ def test_collection_summary_weights_confidence_by_ocr_pages():
     assert summary["(uncatalogued)"]["failed"] == 1
     assert summary["all"]["books"] == 3 and summary["all"]["pages_ocr"] == 4
     assert summary["all"]["mean_confidence"] == pytest.approx((68 * 2 + 75 * 2) / 4, abs=0.05)
+
+
+def test_catalog_language_looks_wrong_when_most_ocr_pages_read_as_another():
+    checked = [{**page("KZ-2", n, "tesseract", 90.0), "detected_language": lang}
+               for n, lang in enumerate(["kk", "kk", "kk", "ru", "und", None], 1)]
+    mixed = [{**page("KZ-1", n, "tesseract", 90.0), "detected_language": lang}
+             for n, lang in enumerate(["kk", "ru", "kk", "ru"], 1)]
+    counts = count_pages(checked + mixed)
+    assert counts["KZ-2"].languages == (("kk", 3), ("ru", 1), ("und", 1))
+    rows = {r["book_id"]: r for r in ledger_rows([KK, RU], counts, set(), {}, "2024-05-01T09:00:00+00:00")}
+    assert rows["KZ-2"]["language_warning"] == "catalog language looks wrong: 3 of 4 OCR'd pages read as kk (catalog: ru)"
+    assert rows["KZ-1"]["language_warning"] is None  # a kk/ru book half and half: no majority against its catalog
+    # A book without a catalog language, or whose pages were too short to check, gets no warning.
+    uncatalogued = BookRef("U-1", "/b/x.pdf", "x.pdf", None, catalogued=False)
+    short = [{**page("U-1", 1, "tesseract", 90.0), "detected_language": "kk"}]
+    [row] = ledger_rows([uncatalogued], count_pages(short), set(), {}, "2024-05-01T09:00:00+00:00")
+    assert row["language_warning"] is None
+    assert ledger_rows([RU], count_pages(PAGES), set(), {}, "x")[0]["language_warning"] is None
