@@ -20,6 +20,7 @@ from flows.runtime import log
 from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.images import image_pages, load_image_page
+from operators.books.kazakh_letters import KazakhLetterRepair
 from operators.books.ocr import OcrPage, engine_versions
 from operators.books.page_language import PageLanguage, attempt, keep_better, languages_read
 from operators.books.pdf import PdfTextLayer, failure, page_row
@@ -113,6 +114,9 @@ class OcrPages:
 
             self.language = PageLanguage(FastTextLangID(check["model_path"], kazakh_check=False),
                                          tuple(check["candidates"]), check["min_letters"], check["dictionaries"])
+        repair = ocr["letter_repair"]
+        self.letters = KazakhLetterRepair.load(repair["kazakh"], repair["russian"], repair["max_changes"]) \
+            if repair["enabled"] else None
 
     def _engine(self, language: str | None) -> OcrPage:
         engine = "tesseract" if language == "kk" else self.ocr["engine"]
@@ -150,7 +154,7 @@ class OcrPages:
                 except Exception as exc:  # a pixel bomb, a damaged page: this page fails, the book goes on
                     row = {**row, "method": engine.engine.name, "error": f"cannot render page: {failure(exc)}"}
                 else:
-                    row = self._checked(row, engine(row, image), engine, image)
+                    row = self._repaired(self._checked(row, engine(row, image), engine, image))
                 row["config_hash"] = self.config_hash
             rows.append(row)
         return validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
@@ -174,6 +178,16 @@ class OcrPages:
         reason = (f"text reads as {verdict.language}, OCR'd for {page['language'] or 'no catalog language'} "
                   f"({languages})")
         return keep_better(read, second_read, [first, second], reason)
+
+
+    def _repaired(self, row: dict) -> dict:
+        """Kazakh pages (by their text, else by the catalog) with misread letters repaired."""
+        kazakh = row.get("detected_language") == "kk" or (row.get("detected_language") is None
+                                                          and row["language"] == "kk")
+        if self.letters is None or row["error"] is not None or not kazakh:
+            return row
+        text, repaired = self.letters(row["text"])
+        return {**row, "text": text, "letters_repaired": repaired}
 
 
 def reading_languages(engine: OcrPage) -> str:

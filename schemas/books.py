@@ -22,6 +22,8 @@ PAGE = pa.schema(
         pa.field("detected_language", pa.string()),
         pa.field("reocr_reason", pa.string()),
         pa.field("ocr_attempts", pa.string()),
+        # Kazakh letters OCR misread as look-alikes, repaired on the page (books.kazakh_letters).
+        pa.field("letters_repaired", pa.int32()),
     ]
 )
 

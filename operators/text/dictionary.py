@@ -104,6 +104,14 @@ class HunspellWords:
     def __contains__(self, word: str) -> bool:
         return self.knows(word)
 
+    def coverage(self, word: str) -> int:
+        """How much of the word the list accounts for: all of it for a stem or a stem with
+        one suffix rule, else the length of its longest stem prefix (0 under `min_stem_length`)."""
+        word = normalize_word(word)
+        if word in self.stems or self._inflected(word):
+            return len(word)
+        return next((end for end in range(len(word) - 1, self.min_stem_length - 1, -1) if word[:end] in self.stems), 0)
+
     def knows(self, word: str, stem_prefixes: bool = True) -> bool:
         """A stem, a stem with one suffix rule, or (with `stem_prefixes`) a word that starts
         with a stem of at least `min_stem_length` letters."""

@@ -1,0 +1,85 @@
+"""Kazakh letters OCR misreads, repaired with the Kazakh word list.
+
+Even with the Kazakh models, Tesseract now and then reads a Kazakh letter as the Russian
+or Latin letter it resembles: ұ as у, ә as э, ө as е, һ as h or В (measured in
+tests/benchmarks/ocr_eval.py). A word is repaired only when
+
+  - the Russian word list does not know it (Russian words in a Kazakh text are never
+    touched), nor the Kazakh list as a whole word (a stem, or a stem with a suffix rule),
+  - replacing at most `max_changes` of its look-alike letters makes a word the Kazakh list
+    accounts for further (`HunspellWords.coverage`: whole word, else the longest stem it
+    starts with) than the word as read, and exactly one replacement does so best.
+
+hunspell-kk has only 19 words with һ, so һ is also repaired by its shape alone: inside a
+Cyrillic word, a Latin h, or a capital В after a lowercase letter ("шаВар"), is һ; neither
+is ever right there in Kazakh or Russian.
+
+Comparing coverage, not mere knowledge, matters because Kazakh stacks suffixes beyond
+the list's rules: "казакстан" starts with the stem "казак", but "қазақстан" is a word.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+
+from operators.text.dictionary import HunspellWords
+
+# What OCR reads → the Kazakh letters it may stand for.
+LOOK_ALIKES = {
+    "у": "ұү", "У": "ҰҮ", "э": "ә", "Э": "Ә", "е": "ө", "о": "ө", "О": "Ө", "к": "қ", "К": "Қ",
+    "н": "ң", "Н": "Ң", "г": "ғ", "Г": "Ғ", "h": "һ", "Һ": "һ", "В": "һ", "i": "і", "I": "І", "и": "і",
+    "a": "ә", "e": "ө", "y": "ұү", "k": "қ",
+}
+WORD = re.compile(r"[\u0400-\u04ffa-zA-Z]+")
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+SHAPE_OF_H = re.compile(r"(?<=[\u0400-\u04ff])h|h(?=[\u0400-\u04ff])|(?<=[а-яёәғқңөұүһі])В")
+MAX_POSITIONS = 8  # a word with more look-alike letters has too many readings to trust one
+
+
+class KazakhLetterRepair:
+    def __init__(self, kazakh: HunspellWords, russian: HunspellWords | None = None, max_changes: int = 2):
+        self.kazakh, self.russian, self.max_changes = kazakh, russian, max_changes
+
+    @classmethod
+    def load(cls, kazakh_dic: str, russian_dic: str | None = None, max_changes: int = 2) -> KazakhLetterRepair:
+        return cls(HunspellWords.load(kazakh_dic), HunspellWords.load(russian_dic) if russian_dic else None,
+                   max_changes)
+
+    def repair_word(self, word: str) -> str:
+        if len(word) < 3 or not CYRILLIC.search(word):
+            return word
+        word = SHAPE_OF_H.sub("һ", word)
+        if self.russian is not None and self.russian.knows(word, stem_prefixes=False):
+            return word
+        as_read = self.kazakh.coverage(word)
+        positions = [i for i, ch in enumerate(word) if ch in LOOK_ALIKES]
+        if as_read == len(word) or not positions or len(positions) > MAX_POSITIONS:
+            return word
+        for changes in range(1, self.max_changes + 1):
+            best, found = as_read, set()
+            for where in itertools.combinations(positions, changes):
+                for letters in itertools.product(*(LOOK_ALIKES[word[i]] for i in where)):
+                    candidate = list(word)
+                    for i, letter in zip(where, letters):
+                        candidate[i] = letter
+                    candidate = "".join(candidate)
+                    covered = self.kazakh.coverage(candidate)
+                    if covered > best:
+                        best, found = covered, {candidate}
+                    elif covered == best and found:
+                        found.add(candidate)
+            if found:
+                return found.pop() if len(found) == 1 else word  # two readings fit: leave it to a person
+        return word
+
+    def __call__(self, text: str) -> tuple[str, int]:
+        """(text with misread Kazakh letters repaired, letters repaired)."""
+        count = 0
+
+        def repair(match: re.Match) -> str:
+            nonlocal count
+            fixed = self.repair_word(match.group())
+            count += sum(a != b for a, b in zip(fixed, match.group()))
+            return fixed
+
+        return WORD.sub(repair, text), count

@@ -1,0 +1,36 @@
+"""Repairing Kazakh letters OCR read as look-alikes, with Debian's hunspell-kk (no Ray)."""
+import pytest
+
+from operators.books.kazakh_letters import KazakhLetterRepair
+
+KK_DIC, RU_DIC = "/usr/share/hunspell/kk_KZ.dic", "/usr/share/hunspell/ru_RU.dic"
+
+
+@pytest.fixture(scope="module")
+def repair() -> KazakhLetterRepair:
+    return KazakhLetterRepair.load(KK_DIC, RU_DIC)
+
+
+@pytest.mark.parametrize("read, right", [
+    ("улттық", "ұлттық"), ("Улттық", "Ұлттық"), ("жумыс", "жұмыс"), ("сурақтарына", "сұрақтарына"),
+    ("эдебиеті", "әдебиеті"), ("комекші", "көмекші"), ("тусінік", "түсінік"), ("куні", "күні"),
+    ("көнілі", "көңілі"), ("Казакстан", "Қазақстан"),
+    ("шаhардағы", "шаһардағы"), ("Гауhар", "Гауһар"), ("шаВар", "шаһар"),  # һ by its shape
+])
+def test_misread_kazakh_letters_are_repaired(repair, read, right):
+    assert repair.repair_word(read) == right
+
+
+@pytest.mark.parametrize("word", [
+    "кітап", "университеттерінің", "қабылдау", "мен", "уақыт",  # right Kazakh words stay
+    "Москва", "университет", "казак", "Вена", "ВВП", "МВД", "комиссия", "сказал",  # Russian words are never touched
+    "hello", "Python",  # Latin words
+])
+def test_right_words_and_russian_words_are_left_alone(repair, word):
+    assert repair.repair_word(word) == word
+
+
+def test_a_page_is_repaired_word_by_word_and_counted(repair):
+    text, n = repair("Әл-Фараби атындағы Қазақ улттық университеті. Москва и Петербург; эдебиеті мен өнері.")
+    assert text == "Әл-Фараби атындағы Қазақ ұлттық университеті. Москва и Петербург; әдебиеті мен өнері."
+    assert n == 2
