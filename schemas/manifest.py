@@ -14,8 +14,14 @@ MANIFEST_VERSION = 2
 
 
 def partition_key(partition: dict) -> str:
-    """`{"source": "book", "lang": "kk"}` → "book/kk": the name a mixture file uses."""
-    return "/".join(str(v) for v in partition.values()) or "all"
+    """`{"source": "book", "lang": "kk"}` → "book/kk": the name a mixture file uses.
+
+    The order is fixed (source, then lang, then any other column by name), not the
+    dict's: the manifest is written with sorted keys and must read back to the same names.
+    """
+    order = {"source": 0, "lang": 1}
+    keys = sorted(partition, key=lambda k: (order.get(k, 2), k))
+    return "/".join(str(partition[k]) for k in keys) or "all"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,9 @@ class ShardEntry:
     partition: dict  # {"source": ..., "lang": ...}: the values of shards.partition_by
     row_group_tokens: list  # tokens per Parquet row group, in file order
     row_group_rows: list  # rows per Parquet row group
+    # documents per row group: a row group never cuts a document, so a reader knows
+    # from the manifest alone how many eos tokens each row group adds to the stream
+    row_group_docs: list
 
     @property
     def partition_key(self) -> str:
@@ -48,6 +57,8 @@ class ShardManifest:
     totals: dict = field(default_factory=dict)  # derived from shards; rewritten on load
     by_source: dict = field(default_factory=dict)  # tokens per source, per language (from the writer)
     by_lang: dict = field(default_factory=dict)
+    tokenizer_sample: dict = field(default_factory=dict)  # shares of the tokenizer's training text
+    kind: str = "pretrain"
 
     def __post_init__(self):
         self.shards = [s if isinstance(s, ShardEntry) else ShardEntry(**s) for s in self.shards]
@@ -69,6 +80,12 @@ class ShardManifest:
     def partitions(self) -> dict[str, int]:
         """Tokens per partition key."""
         return self.totals["by_partition"]
+
+    def entry(self, path: str) -> ShardEntry:
+        for s in self.shards:
+            if s.path == path:
+                return s
+        raise KeyError(path)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True)

@@ -36,12 +36,12 @@ def train_bpe(texts: Iterable[str], vocab_size: int = 32000, min_frequency: int 
 
 
 def special_ids(tokenizer, bos: str = BOS, eos: str = EOS, pad: str = PAD) -> dict:
-    """The ids a trainer needs; a loaded tokenizer without one of them is refused."""
+    """The ids a trainer needs. eos is required (the reader separates documents with
+    it); a loaded tokenizer without bos or pad gets None for them."""
     ids = {"bos_id": tokenizer.token_to_id(bos), "eos_id": tokenizer.token_to_id(eos),
            "pad_id": tokenizer.token_to_id(pad)}
-    missing = [name for name, i in zip((bos, eos, pad), ids.values()) if i is None]
-    if missing:
-        raise ValueError(f"tokenizer has no special token(s) {missing}; set tokenizer.special_tokens.* to its own")
+    if ids["eos_id"] is None:
+        raise ValueError(f"tokenizer has no eos token {eos!r}; set tokenizer.special_tokens.eos to its own")
     return {**ids, "bos": bos, "eos": eos, "pad": pad}
 
 
@@ -105,3 +105,66 @@ class Tokenize:
                 "n_words": pa.array(words), "n_chars": pa.array(chars),
             },
         ).cast(pa.schema([*SHARD, pa.field("n_words", pa.int64()), pa.field("n_chars", pa.int64())]))
+
+
+def training_fractions(chars: dict[tuple[str, str], int], lang_weights: dict[str, float],
+                       budget_chars: int) -> tuple[dict[tuple[str, str], float], dict]:
+    """How much of each (source, lang) partition the tokenizer trains on.
+
+    Languages get `lang_weights` shares of `budget_chars` (a language not named gets
+    the weight of "default", else 0 when others are named); within a language,
+    sources keep their natural proportions. A language with less text than its share
+    gives all it has: the sample is then smaller, not refilled with Russian, which is
+    what keeps Kazakh from being drowned. Returns (fraction per partition, the shares
+    of the resulting sample by language and by source).
+    """
+    by_lang: dict[str, int] = {}
+    for (_, lang), n in chars.items():
+        by_lang[lang] = by_lang.get(lang, 0) + n
+    default = lang_weights.get("default", 0.0 if lang_weights else 1.0)
+    weights = {lang: float(lang_weights.get(lang, default)) for lang in by_lang}
+    total_w = sum(weights.values()) or 1.0
+    take = {lang: min(n, budget_chars * weights[lang] / total_w) for lang, n in by_lang.items()}
+    fractions = {key: (take[key[1]] / by_lang[key[1]] if by_lang[key[1]] else 0.0) for key in chars}
+    taken = {key: chars[key] * f for key, f in fractions.items()}
+    n = sum(taken.values()) or 1.0
+    shares: dict = {"by_lang": {}, "by_source": {}}
+    for (source, lang), t in taken.items():
+        shares["by_lang"][lang] = shares["by_lang"].get(lang, 0) + t / n
+        shares["by_source"][source] = shares["by_source"].get(source, 0) + t / n
+    shares = {k: {name: round(v, 6) for name, v in sorted(d.items())} for k, d in shares.items()}
+    return fractions, {**shares, "n_chars": int(sum(taken.values()))}
+
+
+class SampleForTraining:
+    """Keeps the documents of the tokenizer's training sample (by doc_id, so every run
+    trains on the same text)."""
+
+    def __init__(self, fractions: dict[tuple[str, str], float]):
+        self.fractions = fractions
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        keep = [in_sample(d, self.fractions.get((s, lang), 0.0)) for d, s, lang in zip(
+            table.column("doc_id").to_pylist(), table.column("source").to_pylist(), table.column("lang").to_pylist())]
+        return table.filter(pa.array(keep, pa.bool_()))
+
+
+class Fertility:
+    """Tokens per word and characters per token, per language, from `Tokenize` output."""
+
+    def __init__(self):
+        self.counts: dict[str, list[int]] = {}  # lang → [tokens, words, chars]
+
+    def add(self, table: pa.Table) -> None:
+        for lang, t, w, c in zip(table.column("lang").to_pylist(), table.column("n_tokens").to_pylist(),
+                                 table.column("n_words").to_pylist(), table.column("n_chars").to_pylist()):
+            acc = self.counts.setdefault(lang, [0, 0, 0])
+            acc[0] += t
+            acc[1] += w
+            acc[2] += c
+
+    def report(self) -> dict:
+        return {lang: {"tokens": t, "words": w, "chars": c,
+                       "tokens_per_word": round(t / w, 4) if w else None,
+                       "chars_per_token": round(c / t, 4) if t else None}
+                for lang, (t, w, c) in sorted(self.counts.items())}

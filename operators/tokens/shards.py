@@ -4,6 +4,10 @@
 so memory is one row group, whatever the corpus. A shard holds one partition, closes
 when the next row group would take it past `target_bytes`, and is named by partition
 and sequence number: the same input gives the same files, names and bytes.
+
+Row groups (and so shards) end only at document boundaries: all chunks of a document
+sit in one row group, so a reader can join them and knows from the manifest's
+`row_group_docs` how many document separators each row group adds to its stream.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import os
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -42,23 +47,25 @@ class _OpenShard:
                                        write_statistics=["doc_id", "chunk"])
         self.row_group_tokens: list[int] = []
         self.row_group_rows: list[int] = []
-        self.doc_ids: set[str] = set()
+        self.row_group_docs: list[int] = []
 
     def write(self, table: pa.Table) -> int:
         before = self.sink.tell()
         self.writer.write_table(table, row_group_size=table.num_rows)
         self.row_group_tokens.append(int(pc.sum(table.column("n_tokens")).as_py() or 0))
         self.row_group_rows.append(table.num_rows)
-        self.doc_ids.update(table.column("doc_id").to_pylist())
+        # rows are in (doc_id, chunk) order and documents never cross row groups
+        self.row_group_docs.append(int(pc.count_distinct(table.column("doc_id")).as_py()))
         return self.sink.tell() - before
 
     def close(self) -> dict:
         self.writer.close()
         self.sink.close()
         return {"n_bytes": os.path.getsize(self.path), "sha256": file_sha256(self.path),
-                "n_docs": len(self.doc_ids), "n_rows": sum(self.row_group_rows),
+                "n_docs": sum(self.row_group_docs), "n_rows": sum(self.row_group_rows),
                 "n_tokens": sum(self.row_group_tokens), "partition": self.partition,
-                "row_group_tokens": self.row_group_tokens, "row_group_rows": self.row_group_rows}
+                "row_group_tokens": self.row_group_tokens, "row_group_rows": self.row_group_rows,
+                "row_group_docs": self.row_group_docs}
 
 
 class ShardPacker:
@@ -75,6 +82,7 @@ class ShardPacker:
             raise ValueError("shards.row_group_bytes must not exceed shards.target_bytes")
         self.local_dir, self.partition_by, self.on_shard = local_dir, list(partition_by), on_shard
         self.target_bytes, self.row_group_bytes = target_bytes, row_group_bytes
+        os.makedirs(local_dir, exist_ok=True)
         self.bytes_per_token = 4.0  # uncompressed uint32 until a row group has been measured
         self.counters: dict[str, int] = {}
         self.shard: _OpenShard | None = None
@@ -101,15 +109,23 @@ class ShardPacker:
         self.pending.append(rows)
         self.pending_tokens += int(pc.sum(rows.column("n_tokens")).as_py() or 0)
         while self.pending_tokens * self.bytes_per_token >= self.row_group_bytes:
-            self._flush_row_group(limit_tokens=int(self.row_group_bytes / self.bytes_per_token) + 1)
+            if not self._flush_row_group(limit_tokens=int(self.row_group_bytes / self.bytes_per_token) + 1):
+                break  # one document's chunks fill what is pending: wait for its last chunk
 
-    def _flush_row_group(self, limit_tokens: int | None = None) -> None:
+    def _flush_row_group(self, limit_tokens: int | None = None) -> bool:
         if not self.pending:
-            return
+            return False
         table = pa.concat_tables(self.pending).combine_chunks()
-        if limit_tokens is not None:  # cut after the row that reaches the limit (at least one row)
+        if limit_tokens is not None:  # cut at the first document boundary at or after the limit
             cum = pc.cumulative_sum(table.column("n_tokens").cast(pa.int64())).to_numpy()
-            n = min(int((cum < limit_tokens).sum()) + 1, table.num_rows)
+            ids = table.column("doc_id").to_numpy(zero_copy_only=False)
+            # a boundary after row i: the next row starts another document (the last
+            # pending row is not one: its document's next chunk may be in the next batch)
+            boundaries = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+            fit = boundaries[boundaries >= min(int((cum < limit_tokens).sum()) + 1, table.num_rows)]
+            if not len(fit):
+                return False
+            n = int(fit[0])
             table, rest = table.slice(0, n), table.slice(n)
         else:
             rest = table.slice(table.num_rows)
@@ -125,6 +141,7 @@ class ShardPacker:
             self.bytes_per_token = max(written / tokens, 0.05)
         self.pending = [rest] if rest.num_rows else []
         self.pending_tokens = int(pc.sum(rest.column("n_tokens")).as_py() or 0) if rest.num_rows else 0
+        return True
 
     def _size(self) -> int:
         return self.shard.sink.tell() if self.shard else 0
