@@ -84,3 +84,12 @@ def parse_weights(args: list[str]) -> tuple[dict[str, float], dict[str, float]]:
         if cap:
             caps[key] = float(cap)
     return weights, caps
+
+
+def budget_table(mixture: Mixture, partitions: dict[str, int]) -> list[dict]:
+    """One row per partition: its tokens, weight, cap, epoch budget and passes."""
+    budget = mixture.budget(partitions)
+    total_w = sum(w for k, w in mixture.weights.items() if partitions.get(k)) or 1.0
+    return [{"partition": k, "tokens": n, "weight": mixture.weights.get(k, 0.0) / total_w,
+             "max_epochs": mixture.cap(k), "budget": budget[k], "passes": budget[k] / n if n else 0.0}
+            for k, n in sorted(partitions.items())]
