@@ -142,20 +142,24 @@ class ShardStore:
         self.verified.add(local)
 
     def _evict(self, keep: int) -> None:
+        """Deletes least recently used cached shards until `keep` more bytes fit. An
+        evicted shard still open keeps being readable (POSIX), and is fetched again
+        when next opened. Mixtures interleave partitions: a limit below one shard per
+        partition works but downloads shards repeatedly."""
         if self.cache_limit is None:
             return
         files = [os.path.join(self.cache_dir, f) for f in os.listdir(self.cache_dir) if f.endswith(".parquet")]
         files.sort(key=os.path.getmtime)
-        in_use = {getattr(f, "_qz_path", None) for f in self.open_files.values()}
         total = sum(os.path.getsize(f) for f in files)
         for f in files:
             if total + keep <= self.cache_limit:
                 break
-            if f in in_use:
-                continue
             total -= os.path.getsize(f)
             os.remove(f)
             self.verified.discard(f)
+            for path, file in list(self.open_files.items()):
+                if file._qz_path == f:
+                    del self.open_files[path]
 
     def open(self, path: str) -> pq.ParquetFile:
         if path in self.open_files:
