@@ -102,3 +102,17 @@ def test_loaded_tokenizer_is_used_as_is(built, tmp_path):
     assert b["tokenizer"]["sha256"] == a["tokenizer"]["sha256"] and b["tokenizer"]["trained"] is False
     assert [s["sha256"] for s in b["shards"]] == [s["sha256"] for s in a["shards"]]
     assert info["tokenizer_sample"] == {}
+
+
+def test_ray_dataset_gives_each_rank_what_the_reader_gives_it(built):
+    from operators.tokens.reader import ray_dataset
+
+    out, _, _, _ = built
+    seen = []
+    for rank in range(2):
+        r = PackedReader(str(out / "shards"), seq_len=63, rank=rank, world_size=2, block_samples=4)
+        rows = ray_dataset(r, chunk=5).take_all()
+        assert [tuple(x["input_ids"]) for x in rows] == [tuple(s["input_ids"]) for s in r]
+        seen += [tuple(x["input_ids"]) for x in rows]
+    whole = PackedReader(str(out / "shards"), seq_len=63)
+    assert sorted(seen) == sorted(tuple(s["input_ids"]) for s in whole)
