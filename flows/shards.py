@@ -160,3 +160,87 @@ def build_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -
                                                   "tokenizer_sample": sample_shares})
     log(f"shards: {info['n_shards']} shards, {info['n_docs']} documents, {info['n_tokens']} tokens")
     return info
+
+
+def instruction_files(cfg: DictConfig, storage: Storage) -> list[str]:
+    """inputs.instructions: JSONL files or directories of them."""
+    files = []
+    for uri in cfg.inputs.instructions:
+        uri = str(uri)
+        found = [f for f in storage.list_files(uri) if f.endswith((".jsonl", ".jsonl.gz"))] \
+            if storage.is_dir(uri) else [uri]
+        files += found
+    return sorted(files)
+
+
+def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -> dict | None:
+    """OUTPUT/sft/: instruction pairs as SFT shards with labels, their own manifest
+    (kind "sft") and the pretraining shards' tokenizer."""
+    import ray
+    from ray.data import DataContext
+
+    from operators.tokens.sft import SftRows
+    from schemas.shard import SFT_SHARD
+
+    files = instruction_files(cfg, storage)
+    if not files:
+        return None
+    sft_dir = join(cfg.output, "sft")
+    key = stage_key("sft", upstream_key, files, OmegaConf.to_container(cfg.sft))
+    if (done := stages.finished("sft", key)) and storage.exists(join(sft_dir, MANIFEST)):
+        log(f"sft: already done ({done['n_docs']} conversations), skipped")
+        return done
+    started = stages.start("sft", [sft_dir])
+    tokenizer_json = storage.read_text(join(cfg.output, "shards", TOKENIZER))  # the pretraining tokenizer
+    storage.write_text(join(sft_dir, TOKENIZER), tokenizer_json)
+    fs, _ = storage.resolve(files[0])
+    paths = [storage.resolve(f)[1] for f in files]
+    context = DataContext.get_current()
+    preserve = context.execution_options.preserve_order
+    context.execution_options.preserve_order = True
+    entries, rejected, last_id = [], Counter(), None
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(tokenizer_json)
+    st = cfg.tokenizer.special_tokens
+    local = not is_s3(sft_dir)
+    try:
+        with tempfile.TemporaryDirectory(prefix="qazflow-sft-") as tmp:
+            work_dir = sft_dir if local else tmp
+            packer = ShardPacker(work_dir, ["source", "lang"], _publisher(storage, sft_dir, entries),
+                                 target_bytes=cfg.shards.target_bytes, row_group_bytes=cfg.shards.row_group_bytes,
+                                 schema=SFT_SHARD)
+            rows = (ray.data.read_text(paths, filesystem=fs).filter(lambda r: bool(r["text"].strip()))
+                    .map_batches(lambda t: t.rename_columns(["record"]), batch_format="pyarrow")
+                    .map_batches(SftRows, fn_constructor_args=(tokenizer_json, OmegaConf.to_container(cfg.sft.template)),
+                                 compute=actor_pool(cfg), batch_size=64, batch_format="pyarrow")
+                    .sort(["lang", "doc_id"]))
+            for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow"):
+                for reason, detail, doc_id in zip(batch.column("reason").to_pylist(), batch.column("detail").to_pylist(),
+                                                  batch.column("doc_id").to_pylist()):
+                    if reason is not None:
+                        rejected[detail.split(":")[0]] += 1
+                keep = [r is None and d != p for r, d, p in zip(
+                    batch.column("reason").to_pylist(), batch.column("doc_id").to_pylist(),
+                    [last_id, *batch.column("doc_id").to_pylist()[:-1]])]
+                dupes = sum(r is None for r in batch.column("reason").to_pylist()) - sum(keep)
+                if dupes:
+                    rejected["exact duplicate"] += dupes
+                if batch.num_rows:
+                    last_id = batch.column("doc_id")[-1].as_py()
+                packer(batch.filter(pa.array(keep, pa.bool_())))
+            packer.close()
+    finally:
+        context.execution_options.preserve_order = preserve
+    manifest = ShardManifest(
+        tokenizer={"path": TOKENIZER, "sha256": sha256(tokenizer_json.encode("utf-8")), "kind": "hf-tokenizers",
+                   "vocab_size": tokenizer.get_vocab_size(), **special_ids(tokenizer, st.bos, st.eos, st.pad)},
+        shards=entries, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        qazflow_version=qazflow_version(), config_hash=key, kind="sft",
+        by_source={"sft": sum(e.n_tokens for e in entries)},
+        by_lang=dict(sum((Counter({e.partition["lang"]: e.n_tokens}) for e in entries), Counter())),
+    )
+    storage.write_text(join(sft_dir, MANIFEST), manifest.to_json())
+    info = stages.finish("sft", key, started, {**manifest.totals, "rejected": dict(sorted(rejected.items()))})
+    log(f"sft: {info['n_docs']} conversations kept, rejected {info['rejected']}")
+    return info

@@ -20,3 +20,7 @@ SHARD = pa.schema(
         pa.field("chunk", pa.int32(), nullable=False),
     ]
 )
+
+# SFT shards (OUTPUT/sft/): the same rows plus `labels`, the token ids the loss is
+# computed on: -100 outside assistant responses (the chat template's prompt parts).
+SFT_SHARD = pa.schema([*SHARD, pa.field("labels", pa.list_(pa.int32()), nullable=False)])

@@ -344,7 +344,8 @@ class Layout:
 
 
 class PackedReader:
-    """Iterates this consumer's packed samples: dicts with `input_ids` (int64, seq_len+1)
+    """Iterates this consumer's packed samples: dicts with `input_ids` (int64, seq_len+1),
+    `labels` for SFT shards (-100 outside responses; shift by one for next-token loss)
     and, with `position_ids=True`, positions that restart after every eos.
 
     With `batch_size`, items are dicts of (batch_size, seq_len+1) arrays, and the last
@@ -364,6 +365,7 @@ class PackedReader:
         self.block, self.batch_size, self.position_ids = int(block_samples), batch_size, position_ids
         self.cache_dir, self.cache_limit_bytes = cache_dir, cache_limit_bytes
         self.eos = int(self.manifest.tokenizer["eos_id"])
+        self.sft = self.manifest.kind == "sft"  # samples then carry `labels` too
         self.store = None
         self._resume: dict | None = None
         self.steps = 0  # items yielded by this object (no DataLoader workers)
@@ -464,8 +466,9 @@ class PackedReader:
         """Nothing to do: the layout is derived lazily from the current settings."""
 
     # -- reading
-    def _unit_tokens(self, u: int) -> tuple[np.ndarray, np.ndarray]:
-        """(tokens with eos after each document, True where a document starts)."""
+    def _unit_tokens(self, u: int) -> tuple:
+        """(tokens with eos after each document, True where a document starts, labels
+        for SFT shards (-100 outside responses and on the separators) else None)."""
         if u in self._units_cache:
             self._units_cache.move_to_end(u)
             return self._units_cache[u]
@@ -474,7 +477,8 @@ class PackedReader:
                                     self.filesystem)
         unit = self.units[u]
         try:
-            table = self.store.open(unit.shard).read_row_group(unit.row_group, columns=["doc_id", "input_ids"])
+            columns = ["doc_id", "input_ids"] + (["labels"] if self.sft else [])
+            table = self.store.open(unit.shard).read_row_group(unit.row_group, columns=columns)
         except ShardError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -494,10 +498,14 @@ class PackedReader:
         eos_at = ends + np.arange(len(ends))
         starts[0:1] = True
         starts[(eos_at + 1)[eos_at + 1 < len(tokens)]] = True
-        self._units_cache[u] = (tokens, starts)
+        labels = None
+        if self.sft:
+            flat = table.column("labels").combine_chunks().values.to_numpy().astype(np.int64)
+            labels = np.insert(flat, ends, -100)
+        self._units_cache[u] = (tokens, starts, labels)
         while len(self._units_cache) > 3:
             self._units_cache.popitem(last=False)
-        return tokens, starts
+        return self._units_cache[u]
 
     def sample(self, i: int) -> dict:
         if not 0 <= i < self.n_samples:
@@ -505,17 +513,21 @@ class PackedReader:
         size = self.seq_len + 1
         lo, hi = i * size, (i + 1) * size
         first = int(np.searchsorted(self.offsets, lo, side="right")) - 1
-        parts, starts = [], []
+        parts, starts, labels = [], [], []
         u = first
         while lo < hi:
-            tokens, st = self._unit_tokens(u)
+            tokens, st, lab = self._unit_tokens(u)
             a = lo - int(self.offsets[u])
             b = min(len(tokens), a + hi - lo)
             parts.append(tokens[a:b])
             starts.append(st[a:b])
+            if lab is not None:
+                labels.append(lab[a:b])
             lo += b - a
             u += 1
         out = {"input_ids": np.concatenate(parts)}
+        if self.sft:
+            out["labels"] = np.concatenate(labels)
         if self.position_ids:
             st = np.concatenate(starts)
             st[0] = True

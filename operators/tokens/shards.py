@@ -40,10 +40,10 @@ def file_sha256(path: str) -> str:
 
 
 class _OpenShard:
-    def __init__(self, path: str, partition: dict):
+    def __init__(self, path: str, partition: dict, schema: pa.Schema = SHARD):
         self.path, self.partition = path, partition
         self.sink = pa.OSFile(path, "wb")
-        self.writer = pq.ParquetWriter(self.sink, SHARD, compression="zstd", compression_level=ZSTD_LEVEL,
+        self.writer = pq.ParquetWriter(self.sink, schema, compression="zstd", compression_level=ZSTD_LEVEL,
                                        write_statistics=["doc_id", "chunk"])
         self.row_group_tokens: list[int] = []
         self.row_group_rows: list[int] = []
@@ -77,12 +77,13 @@ class ShardPacker:
     """
 
     def __init__(self, local_dir: str, partition_by: list[str], on_shard: Callable[[str, dict], None],
-                 target_bytes: int = 256 << 20, row_group_bytes: int = 16 << 20):
+                 target_bytes: int = 256 << 20, row_group_bytes: int = 16 << 20, schema: pa.Schema = SHARD):
         if row_group_bytes > target_bytes:
             raise ValueError("shards.row_group_bytes must not exceed shards.target_bytes")
         self.local_dir, self.partition_by, self.on_shard = local_dir, list(partition_by), on_shard
         self.target_bytes, self.row_group_bytes = target_bytes, row_group_bytes
         os.makedirs(local_dir, exist_ok=True)
+        self.schema = schema  # SHARD, or SFT_SHARD with labels
         self.bytes_per_token = 4.0  # uncompressed uint32 until a row group has been measured
         self.counters: dict[str, int] = {}
         self.shard: _OpenShard | None = None
@@ -91,7 +92,7 @@ class ShardPacker:
         self.partition: dict | None = None
 
     def __call__(self, batch: pa.Table) -> None:
-        batch = batch.select(SHARD.names).cast(SHARD)
+        batch = batch.select(self.schema.names).cast(self.schema)
         if not batch.num_rows:
             return
         keys = [batch.column(c).to_pylist() for c in self.partition_by]
@@ -135,7 +136,8 @@ class ShardPacker:
         if self.shard is None:
             index = self.counters.get(repr(self.partition), 0)
             self.counters[repr(self.partition)] = index + 1
-            self.shard = _OpenShard(os.path.join(self.local_dir, shard_name(self.partition, index)), self.partition)
+            self.shard = _OpenShard(os.path.join(self.local_dir, shard_name(self.partition, index)), self.partition,
+                                     self.schema)
         written = self.shard.write(table)
         if tokens:
             self.bytes_per_token = max(written / tokens, 0.05)
