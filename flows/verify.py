@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 from flows.shards import MANIFEST, TOKENIZER, sha256
 from flows.storage import Storage, join
 from schemas import SHARD, ShardManifest, validate
+from schemas.shard import SFT_SHARD
 
 
 def verify_shards(storage: Storage, shards_dir: str) -> list[str]:
@@ -38,7 +39,7 @@ def verify_shards(storage: Storage, shards_dir: str) -> list[str]:
         file = pq.ParquetFile(io.BytesIO(data))
         table = file.read()
         try:
-            validate(table, SHARD, allow_extra=False)
+            validate(table, SFT_SHARD if manifest.kind == "sft" else SHARD, allow_extra=False)
         except ValueError as exc:
             problems.append(f"{entry.path}: schema: {exc}")
             continue
