@@ -8,6 +8,8 @@
   qazflow shards mixture DIR PART=WEIGHT[:MAX_EPOCHS] ... [--out=FILE]
                                    write a mixture file (default DIR/shards/mixture.json)
                                    and print the token budget per partition
+  qazflow shards export-megatron DIR OUT
+                                   Megatron-LM .bin/.idx, one pair per partition
 """
 from __future__ import annotations
 
@@ -69,13 +71,21 @@ def _shards_dir(target: str) -> str:
 def cmd_shards(args: list[str]) -> int:
     from flows.build import storage_for
 
-    if len(args) < 2 or args[0] not in ("verify", "mixture"):
+    if len(args) < 2 or args[0] not in ("verify", "mixture", "export-megatron"):
         return _fail("usage: qazflow shards verify DIR | qazflow shards mixture DIR PART=WEIGHT[:MAX_EPOCHS] ... "
-                     "[--out=FILE] [storage.s3.endpoint_url=...]")
+                     "[--out=FILE] | qazflow shards export-megatron DIR OUT [storage.s3.endpoint_url=...]")
     command, target, rest = args[0], args[1], args[2:]
     overrides = [a for a in rest if a.startswith("storage.")]
     cfg = load_config(overrides, require_output=False)
     storage, shards_dir = storage_for(cfg), _shards_dir(target)
+    if command == "export-megatron":
+        from operators.tokens.megatron import export_megatron
+
+        if not rest or rest[0] in overrides:
+            return _fail("usage: qazflow shards export-megatron DIR OUT")
+        for prefix, n in export_megatron(shards_dir, rest[0]).items():
+            print(f"{prefix}.bin/.idx: {n} documents")
+        return 0
     if command == "mixture":
         return shards_mixture(storage, shards_dir, [a for a in rest if a not in overrides])
     from flows.verify import verify_shards
