@@ -8,6 +8,8 @@
   qazflow shards mixture DIR PART=WEIGHT[:MAX_EPOCHS] ... [--out=FILE]
                                    write a mixture file (default DIR/shards/mixture.json)
                                    and print the token budget per partition
+  qazflow shards inspect DIR        totals by source and language, token-length histogram,
+                                   a decoded sample per partition
   qazflow shards export-megatron DIR OUT
                                    Megatron-LM .bin/.idx, one pair per partition
 """
@@ -71,13 +73,18 @@ def _shards_dir(target: str) -> str:
 def cmd_shards(args: list[str]) -> int:
     from flows.build import storage_for
 
-    if len(args) < 2 or args[0] not in ("verify", "mixture", "export-megatron"):
+    if len(args) < 2 or args[0] not in ("verify", "mixture", "export-megatron", "inspect"):
         return _fail("usage: qazflow shards verify DIR | qazflow shards mixture DIR PART=WEIGHT[:MAX_EPOCHS] ... "
                      "[--out=FILE] | qazflow shards export-megatron DIR OUT [storage.s3.endpoint_url=...]")
     command, target, rest = args[0], args[1], args[2:]
     overrides = [a for a in rest if a.startswith("storage.")]
     cfg = load_config(overrides, require_output=False)
     storage, shards_dir = storage_for(cfg), _shards_dir(target)
+    if command == "inspect":
+        from operators.tokens.inspect import inspect_shards
+
+        print(inspect_shards(shards_dir))
+        return 0
     if command == "export-megatron":
         from operators.tokens.megatron import export_megatron
 

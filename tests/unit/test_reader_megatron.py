@@ -37,3 +37,18 @@ def test_export_command(tmp_path, capsys):
     assert main(["shards", "export-megatron", str(tmp_path), str(tmp_path / "m")]) == 0
     assert "text_kk.bin/.idx" in capsys.readouterr().out
     assert (tmp_path / "m" / "news_ru.idx").read_bytes().startswith(b"MMIDIDX\x00\x00")
+
+
+def test_inspect_command_shows_totals_histogram_and_decoded_kazakh(tmp_path, capsys):
+    from flows.cli import main
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    manifest, _, _ = write_shards(shards, n_docs=60)
+    assert main(["shards", "inspect", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{manifest.totals['n_tokens']} tokens" in out and "text/kk" in out and "news/ru" in out
+    kk_line = next(line for line in out.splitlines() if line.strip().startswith("text/kk"))
+    assert any(c in kk_line for c in "әғқңөұүһі")  # the decoded sample is Kazakh text
+    hist = [int(line.split()[-1]) for line in out.splitlines() if "–" in line]
+    assert sum(hist) == manifest.totals["n_docs"]
