@@ -354,7 +354,8 @@ class PackedReader:
 
     def __init__(self, shards_dir: str, seq_len: int, seed: int = 0, epoch: int = 0,
                  mixture: Mixture | str | dict | None = None, rank: int = 0, world_size: int = 1,
-                 worker: int = 0, num_workers: int = 1, block_samples: int = 256, batch_size: int | None = None,
+                 worker: int = 0, num_workers: int = 1, block_samples: int | None = None,
+                 batch_size: int | None = None,
                  position_ids: bool = False, cache_dir: str | None = None, cache_limit_bytes: int | None = None,
                  filesystem: pafs.FileSystem | None = None, manifest: ShardManifest | None = None):
         self.shards_dir, self.seq_len, self.seed = shards_dir, int(seq_len), int(seed)
@@ -362,7 +363,10 @@ class PackedReader:
         self.manifest = manifest or load_manifest(shards_dir, filesystem)
         self.mixture = self._mixture(mixture)
         self.rank, self.world_size, self.worker, self.num_workers = rank, world_size, worker, num_workers
-        self.block, self.batch_size, self.position_ids = int(block_samples), batch_size, position_ids
+        # a consumer's share of a round: by default about one row group, so each consumer
+        # decompresses ~1-2 row groups per round instead of every consumer reading every one
+        self.block = int(block_samples or self._default_block())
+        self.batch_size, self.position_ids = batch_size, position_ids
         self.cache_dir, self.cache_limit_bytes = cache_dir, cache_limit_bytes
         self.eos = int(self.manifest.tokenizer["eos_id"])
         self.sft = self.manifest.kind == "sft"  # samples then carry `labels` too
@@ -370,6 +374,10 @@ class PackedReader:
         self._resume: dict | None = None
         self.steps = 0  # items yielded by this object (no DataLoader workers)
         self.set_epoch(epoch)
+
+    def _default_block(self) -> int:
+        sizes = [t + d for s in self.manifest.shards for t, d in zip(s.row_group_tokens, s.row_group_docs)]
+        return max(1, int(np.median(sizes)) // (self.seq_len + 1)) if sizes else 1
 
     def _mixture(self, mixture) -> Mixture:
         if mixture is None:
@@ -484,7 +492,7 @@ class PackedReader:
         except Exception as exc:  # noqa: BLE001
             raise ShardError(f"{self.store._name(unit.shard)}: row group {unit.row_group} unreadable: {exc}") from exc
         ids = table.column("input_ids").combine_chunks()
-        values = ids.values.to_numpy().astype(np.int64)
+        values = ids.values.to_numpy()  # uint32: half the memory of int64 for the cached units
         offsets = ids.offsets.to_numpy()
         doc = table.column("doc_id").to_numpy(zero_copy_only=False)
         last = np.append(doc[1:] != doc[:-1], True) if len(doc) else np.zeros(0, bool)
@@ -492,7 +500,7 @@ class PackedReader:
             raise ShardError(f"{self.store._name(unit.shard)}: row group {unit.row_group} holds {len(values)} "
                              f"tokens / {int(last.sum())} docs, manifest says {unit.tokens} / {unit.docs}")
         ends = offsets[1:][last]
-        tokens = np.insert(values, ends, self.eos)
+        tokens = np.insert(values, ends, np.uint32(self.eos))
         starts = np.zeros(len(tokens), bool)
         # a document starts at the unit's start and after every inserted eos
         eos_at = ends + np.arange(len(ends))
@@ -500,7 +508,7 @@ class PackedReader:
         starts[(eos_at + 1)[eos_at + 1 < len(tokens)]] = True
         labels = None
         if self.sft:
-            flat = table.column("labels").combine_chunks().values.to_numpy().astype(np.int64)
+            flat = table.column("labels").combine_chunks().values.to_numpy()
             labels = np.insert(flat, ends, -100)
         self._units_cache[u] = (tokens, starts, labels)
         while len(self._units_cache) > 3:
@@ -525,9 +533,9 @@ class PackedReader:
                 labels.append(lab[a:b])
             lo += b - a
             u += 1
-        out = {"input_ids": np.concatenate(parts)}
+        out = {"input_ids": np.concatenate(parts).astype(np.int64)}  # what embedding layers take
         if self.sft:
-            out["labels"] = np.concatenate(labels)
+            out["labels"] = np.concatenate(labels).astype(np.int64)
         if self.position_ids:
             st = np.concatenate(starts)
             st[0] = True
