@@ -21,7 +21,7 @@ from flows.news import crawl_news, news_documents, news_fingerprint
 from flows.pages import PAGES, current_pages, ocr_config_hash, pages_stage
 from flows.report import write_report
 from flows.runtime import actor_pool, log, ray_session
-from flows.shards import build_shards
+from flows.shards import build_sft_shards, build_shards
 from flows.stages import StageLog, stage_key
 from flows.storage import S3Settings, Storage, join
 from operators.books.assemble import BookAssembly
@@ -193,11 +193,12 @@ def run_build(cfg: DictConfig) -> dict:
         news = crawl_news(cfg, storage) if cfg.inputs.news.seeds else None  # incremental by its own state
         curate = curate_stage(cfg, storage, stages, text_files, books, pages and pages["key"])
         shards = build_shards(cfg, storage, stages, curate["key"])
+        sft = build_sft_shards(cfg, storage, stages, shards["key"])  # None without inputs.instructions
     ledger = write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing,
                           catalog_problems=catalog.problems) if books or catalog.missing else None
     return write_report(cfg, storage, {
         "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
-        "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards,
+        "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards, "sft": sft,
         "curation_stages": stage_names(cfg),
         "seconds": round(time.time() - run_started, 3),
     })

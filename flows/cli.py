@@ -5,6 +5,13 @@
   qazflow status output=DIR [collection=NAME] [books=true]
                                    digitization and corpus progress; writes report.html
   qazflow shards verify DIR        checksums, counts, manifest consistency
+  qazflow shards mixture DIR PART=WEIGHT[:MAX_EPOCHS] ... [--out=FILE]
+                                   write a mixture file (default DIR/shards/mixture.json)
+                                   and print the token budget per partition
+  qazflow shards inspect DIR        totals by source and language, token-length histogram,
+                                   a decoded sample per partition
+  qazflow shards export-megatron DIR OUT
+                                   Megatron-LM .bin/.idx, one pair per partition
 """
 from __future__ import annotations
 
@@ -59,20 +66,68 @@ def cmd_status(args: list[str]) -> int:
     return show_status(cfg)
 
 
+def _shards_dir(target: str) -> str:
+    return target if target.rstrip("/").endswith("shards") else f"{target.rstrip('/')}/shards"
+
+
 def cmd_shards(args: list[str]) -> int:
     from flows.build import storage_for
+
+    if len(args) < 2 or args[0] not in ("verify", "mixture", "export-megatron", "inspect"):
+        return _fail("usage: qazflow shards verify DIR | qazflow shards mixture DIR PART=WEIGHT[:MAX_EPOCHS] ... "
+                     "[--out=FILE] | qazflow shards export-megatron DIR OUT [storage.s3.endpoint_url=...]")
+    command, target, rest = args[0], args[1], args[2:]
+    overrides = [a for a in rest if a.startswith("storage.")]
+    cfg = load_config(overrides, require_output=False)
+    storage, shards_dir = storage_for(cfg), _shards_dir(target)
+    if command == "inspect":
+        from operators.tokens.inspect import inspect_shards
+
+        print(inspect_shards(shards_dir))
+        return 0
+    if command == "export-megatron":
+        from operators.tokens.megatron import export_megatron
+
+        if not rest or rest[0] in overrides:
+            return _fail("usage: qazflow shards export-megatron DIR OUT")
+        for prefix, n in export_megatron(shards_dir, rest[0]).items():
+            print(f"{prefix}.bin/.idx: {n} documents")
+        return 0
+    if command == "mixture":
+        return shards_mixture(storage, shards_dir, [a for a in rest if a not in overrides])
     from flows.verify import verify_shards
 
-    if len(args) < 2 or args[0] != "verify":
-        return _fail("usage: qazflow shards verify DIR [storage.s3.endpoint_url=...]")
-    target, overrides = args[1], args[2:]
-    cfg = load_config(overrides, require_output=False)
-    shards_dir = target if target.rstrip("/").endswith("shards") else f"{target.rstrip('/')}/shards"
-    problems = verify_shards(storage_for(cfg), shards_dir)
+    problems = verify_shards(storage, shards_dir)
     for problem in problems:
         print(f"FAIL {problem}")
     print("OK: shards match the manifest" if not problems else f"{len(problems)} problem(s)")
     return 0 if not problems else 1
+
+
+def shards_mixture(storage, shards_dir: str, args: list[str]) -> int:
+    from flows.shards import MANIFEST
+    from flows.storage import join
+    from operators.tokens.mixture import Mixture, budget_table, parse_weights
+    from schemas import ShardManifest
+
+    out = next((a.removeprefix("--out=") for a in args if a.startswith("--out=")), join(shards_dir, "mixture.json"))
+    try:
+        weights, caps = parse_weights([a for a in args if not a.startswith("--out=")])
+        if not weights:
+            raise ValueError("give at least one PART=WEIGHT, e.g. text/kk=0.5:4 news/ru=0.3")
+        manifest = ShardManifest.from_json(storage.read_text(join(shards_dir, MANIFEST)))
+        mixture = Mixture(weights=weights, max_epochs=caps)
+        table = budget_table(mixture, manifest.partitions)
+    except (ValueError, FileNotFoundError) as exc:
+        return _fail(f"shards mixture: {exc}")
+    storage.write_text(out, mixture.to_json())
+    print(f"{'partition':<20}{'tokens':>14}{'weight':>9}{'max_epochs':>12}{'budget':>14}{'passes':>8}")
+    for row in table:
+        print(f"{row['partition']:<20}{row['tokens']:>14}{row['weight']:>9.3f}{row['max_epochs']:>12g}"
+              f"{row['budget']:>14}{row['passes']:>8.2f}")
+    print(f"{'epoch total':<20}{sum(r['tokens'] for r in table):>14}{'':>21}{sum(r['budget'] for r in table):>14}")
+    print(f"wrote {out}")
+    return 0
 
 
 COMMANDS = {"build": cmd_build, "submit": cmd_submit, "status": cmd_status, "shards": cmd_shards}

@@ -52,7 +52,9 @@ def build_report(cfg: DictConfig, run: dict) -> dict:
         "pages": {k: run["pages"][k] for k in ("books", "pages", "by_method")} if run["pages"] else None,
         "news": run["news"],
         "ledger": run.get("ledger"),
-        "shards": {k: shards[k] for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")},
+        "shards": {k: shards[k] for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")}
+        | {k: shards.get(k) for k in ("fertility", "tokenizer_sample")},
+        "sft": run.get("sft"),
         "timings": {name: run[name]["seconds"] for name in ("pages", "curate", "shards") if run[name]}
         | {"total": run["seconds"]},
         "config": OmegaConf.to_container(cfg, resolve=True),

@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 from flows.shards import MANIFEST, TOKENIZER, sha256
 from flows.storage import Storage, join
 from schemas import SHARD, ShardManifest, validate
+from schemas.shard import SFT_SHARD
 
 
 def verify_shards(storage: Storage, shards_dir: str) -> list[str]:
@@ -35,18 +36,22 @@ def verify_shards(storage: Storage, shards_dir: str) -> list[str]:
         if sha256(data) != entry.sha256:
             problems.append(f"{entry.path}: sha256 mismatch")
             continue
-        table = pq.read_table(io.BytesIO(data))
+        file = pq.ParquetFile(io.BytesIO(data))
+        table = file.read()
         try:
-            validate(table, SHARD, allow_extra=False)
+            validate(table, SFT_SHARD if manifest.kind == "sft" else SHARD, allow_extra=False)
         except ValueError as exc:
             problems.append(f"{entry.path}: schema: {exc}")
             continue
         ids = table.column("doc_id").to_pylist()
-        tokens = sum(table.column("n_tokens").to_pylist())
-        if len(ids) != entry.n_docs or tokens != entry.n_tokens:
-            problems.append(f"{entry.path}: {len(ids)} docs / {tokens} tokens, manifest says "
-                            f"{entry.n_docs} / {entry.n_tokens}")
-        if any(len(row) != n for row, n in zip(table.column("input_ids").to_pylist(), table.column("n_tokens").to_pylist())):
+        tokens = table.column("n_tokens").to_pylist()
+        if (len(set(ids)), len(ids), sum(tokens)) != (entry.n_docs, entry.n_rows, entry.n_tokens):
+            problems.append(f"{entry.path}: {len(set(ids))} docs / {len(ids)} rows / {sum(tokens)} tokens, manifest "
+                            f"says {entry.n_docs} / {entry.n_rows} / {entry.n_tokens}")
+        groups = [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)]
+        if groups != list(entry.row_group_rows):
+            problems.append(f"{entry.path}: row groups {groups} rows, manifest says {entry.row_group_rows}")
+        if any(len(row) != n for row, n in zip(table.column("input_ids").to_pylist(), tokens)):
             problems.append(f"{entry.path}: n_tokens disagrees with input_ids")
         if seen_docs.intersection(ids):
             problems.append(f"{entry.path}: documents also present in another shard")

@@ -144,14 +144,23 @@ def test_shards_decode_back_to_the_kept_documents(run):
     manifest = ShardManifest.from_json((output / "shards/manifest.json").read_text())
     tokenizer = Tokenizer.from_file(str(output / "shards/tokenizer.json"))
     texts = {r["doc_id"]: r["text"] for r in table(output / "documents").to_pylist()}
-    seen = {}
+    chunks = {}
     for entry in manifest.shards:
-        for row in table(output / "shards" / entry.path).to_pylist():
-            seen[row["doc_id"]] = tokenizer.decode(row["input_ids"])
+        rows = table(output / "shards" / entry.path)
+        assert {*rows.column("source").to_pylist()} == {entry.partition["source"]}  # one partition per shard
+        assert {*rows.column("lang").to_pylist()} == {entry.partition["lang"]}
+        for row in rows.to_pylist():
+            chunks.setdefault(row["doc_id"], []).append((row["chunk"], row["input_ids"]))
+    seen = {d: tokenizer.decode([t for _, ids in sorted(parts) for t in ids]) for d, parts in chunks.items()}
     assert seen == texts
     assert manifest.totals["n_docs"] == len(texts) == report["shards"]["n_docs"]
-    assert sum(manifest.mixture["by_lang"].values()) == pytest.approx(1.0, abs=1e-5)  # shares rounded to 1e-6
-    assert set(manifest.mixture["by_lang"]) <= {"kk", "ru", "en"}
+    assert manifest.tokenizer["eos_id"] == tokenizer.token_to_id(manifest.tokenizer["eos"])
+    assert manifest.tokenizer["vocab_size"] == tokenizer.get_vocab_size()
+    assert sum(manifest.tokenizer_sample["by_lang"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert set(manifest.totals["by_lang"]) <= {"kk", "ru", "en", "und"}
+    assert sum(manifest.totals["by_partition"].values()) == manifest.totals["n_tokens"]
+    fertility = report["shards"]["fertility"]
+    assert fertility["kk"]["tokens_per_word"] > 1 and fertility["kk"]["chars_per_token"] > 1
 
 
 def test_verify_detects_a_tampered_shard(run, tmp_path):

@@ -68,7 +68,7 @@ def test_build_reads_from_and_writes_to_s3(s3_endpoint, samples, tmp_path):
     assert report["documents"]["rejected_by_reason"]["TextReader"] == 1  # latin1.txt
     manifest = json.loads(s3.get_object(Bucket="corpus", Key="run-1/shards/manifest.json")["Body"].read())
     assert manifest["totals"]["n_docs"] == report["documents"]["kept"] > 0
-    assert "book" in manifest["mixture"]["by_source"]
+    assert "book" in manifest["totals"]["by_source"]
 
     verify = run_qazflow("shards", "verify", "s3://corpus/run-1", endpoint, env=CREDENTIALS)
     assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -37,18 +37,28 @@ def test_rejected_requires_a_reason():
     assert ok.column("reason").to_pylist() == ["LengthFilter"]
 
 
-def test_shard_schema_holds_token_lists():
-    table = pa.Table.from_pylist([{"doc_id": "a", "source": "text", "lang": "kk", "input_ids": [1, 2, 3], "n_tokens": 3}])
-    assert validate(table, SHARD).schema.field("input_ids").type == pa.list_(pa.int32())
+def test_shard_schema_holds_uint32_token_lists_and_requires_a_language():
+    row = {"doc_id": "a", "source": "text", "lang": "kk", "input_ids": [1, 2, 70_000], "n_tokens": 3, "chunk": 0}
+    assert validate(pa.Table.from_pylist([row]), SHARD).schema.field("input_ids").type == pa.list_(pa.uint32())
+    with pytest.raises(Exception):
+        validate(pa.Table.from_pylist([{**row, "lang": None}]), SHARD)
 
 
 def test_manifest_round_trips_and_totals():
-    entry = ShardEntry(path="shard-a.parquet", sha256="0" * 64, n_docs=2, n_tokens=10, n_bytes=100,
-                       first_doc_id="a", last_doc_id="b")
-    manifest = ShardManifest(tokenizer={"path": "tokenizer.json"}, shards=[entry], mixture={"by_lang": {"kk": 1.0}},
-                             created="2026-01-01T00:00:00+00:00", qazflow_version="0.1.0", config_hash="abc")
+    def entry(path, source, lang, tokens):
+        return ShardEntry(path=path, sha256="0" * 64, n_bytes=100, n_docs=2, n_rows=3, n_tokens=tokens,
+                          partition={"source": source, "lang": lang}, row_group_tokens=[tokens],
+                          row_group_rows=[3], row_group_docs=[2])
+
+    manifest = ShardManifest(tokenizer={"path": "tokenizer.json", "eos_id": 0},
+                             shards=[entry("a.parquet", "text", "kk", 10), entry("b.parquet", "news", "ru", 5),
+                                     entry("c.parquet", "text", "kk", 1)],
+                             created="2026-01-01T00:00:00+00:00", qazflow_version="0.1.0", config_hash="abc",
+                             by_source={"text": 11, "news": 5}, by_lang={"kk": 11, "ru": 5})
     again = ShardManifest.from_json(manifest.to_json())
     assert again == manifest
-    assert again.totals == {"n_shards": 1, "n_docs": 2, "n_tokens": 10, "n_bytes": 100}
+    assert again.totals["n_tokens"] == 16 and again.totals["n_rows"] == 9 and again.totals["n_docs"] == 6
+    assert again.partitions == {"news/ru": 5, "text/kk": 11}
+    assert again.entry("b.parquet").partition_key == "news/ru"
     with pytest.raises(ValueError, match="version"):
-        ShardManifest.from_json(manifest.to_json().replace('"version": 1', '"version": 99'))
+        ShardManifest.from_json(manifest.to_json().replace('"version": 2', '"version": 99'))

@@ -1,0 +1,53 @@
+"""SFT shards from the bundled Kazakh instruction sample, read back with labels."""
+import json
+
+import numpy as np
+import pytest
+
+from flows.build import storage_for
+from flows.config import load_config
+from flows.shards import build_sft_shards
+from flows.stages import StageLog
+from flows.verify import verify_shards
+from operators.tokens.reader import PackedReader
+from tests.unit._shards import EN, KK, RU
+from operators.tokens.bpe import train_bpe
+
+
+@pytest.fixture(scope="module")
+def sft(ray_session, samples, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sft") / "out"
+    (out / "shards").mkdir(parents=True)
+    tokenizer = train_bpe(KK * 20 + RU * 5 + EN * 5, vocab_size=700)
+    (out / "shards/tokenizer.json").write_text(tokenizer.to_str())
+    cfg = load_config([f"output={out}", f"inputs.instructions=[{samples}/instructions]"])
+    info = build_sft_shards(cfg, storage_for(cfg), StageLog(storage_for(cfg), str(out), True), "test")
+    return out, cfg, info, tokenizer
+
+
+def test_sft_shards_keep_good_pairs_once_and_count_the_rest(sft):
+    out, cfg, info, _ = sft
+    assert info["n_docs"] == 8  # 12 records: empty, echo, ru answer rejected, one exact duplicate dropped
+    assert info["rejected"] == {"empty response": 1, "exact duplicate": 1, "language mismatch": 1,
+                                "response identical to prompt": 1}
+    manifest = json.loads((out / "sft/manifest.json").read_text())
+    assert manifest["kind"] == "sft" and {s["partition"]["lang"] for s in manifest["shards"]} == {"kk"}
+    assert verify_shards(storage_for(cfg), str(out / "sft")) == []
+
+
+def test_reader_yields_labels_only_on_responses(sft, samples):
+    out, _, _, tokenizer = sft
+    r = PackedReader(str(out / "sft"), seq_len=127)
+    stream_ids, stream_labels = [], []
+    for s in r:
+        assert set(s) == {"input_ids", "labels"}
+        stream_ids.append(s["input_ids"])
+        stream_labels.append(s["labels"])
+    ids, labels = np.concatenate(stream_ids), np.concatenate(stream_labels)
+    assert np.all((labels == -100) | (labels == ids))
+    trained = tokenizer.decode(ids[labels != -100].tolist())
+    prompts = tokenizer.decode(ids[labels == -100].tolist())
+    records = [json.loads(x) for x in (samples / "instructions/kk_instructions.jsonl").read_text().splitlines()]
+    assert "ә, ғ, қ, ң, ө, ұ, ү, һ, і" in trained and "Кітапхана күн сайын ескі кітаптарды цифрлайды." in trained
+    assert "Мына сөйлемді ағылшын тілінен қазақ тіліне аудар." in prompts
+    assert records[1]["instruction"] not in trained and "Осенью" not in trained + prompts
