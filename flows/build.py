@@ -182,8 +182,9 @@ def run_build(cfg: DictConfig) -> dict:
     text_files, ignored_text = find_text_files(cfg, storage)
     books, ignored_books = find_books(cfg, storage)
     books, catalog = catalog_books(cfg, storage, books)
-    if not text_files and not books and not (cfg.inputs.news.seeds or cfg.inputs.warc):
-        raise SystemExit("qazflow: nothing to do: give inputs.text, inputs.books, inputs.news.seeds or inputs.warc")
+    if not text_files and not books and not (cfg.inputs.news.seeds or cfg.inputs.warc or cfg.inputs.instructions):
+        raise SystemExit("qazflow: nothing to do: give inputs.text, inputs.books, inputs.news.seeds, inputs.warc "
+                         "or inputs.instructions")
     stages = StageLog(storage, cfg.output, cfg.resume)
     started_iso = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if books or catalog.missing:  # registered before OCR starts: `qazflow status` shows them queued

@@ -11,7 +11,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 CONF_DIR = Path(__file__).parent / "conf"
 GROUPS = sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir())
-INPUT_LISTS = ("inputs.text", "inputs.books", "inputs.warc", "inputs.news.seeds")
+INPUT_LISTS = ("inputs.text", "inputs.books", "inputs.warc", "inputs.instructions", "inputs.news.seeds")
 
 
 class ConfigError(ValueError):
@@ -96,7 +96,7 @@ def load_config(overrides: list[str], require_output: bool = True) -> DictConfig
 def check_inputs(cfg: DictConfig, storage) -> list[str]:
     """Missing input paths: raised at start under on_missing=fail, else returned."""
     missing = []
-    for key in ("inputs.text", "inputs.books", "inputs.warc"):
+    for key in ("inputs.text", "inputs.books", "inputs.warc", "inputs.instructions"):
         for uri in OmegaConf.select(cfg, key):
             if not storage.exists(str(uri)):
                 if cfg.inputs.on_missing == "fail":

@@ -29,7 +29,8 @@ def runtime_env() -> dict:
     return env
 
 
-PATH_KEYS = ("output", "inputs.text", "inputs.books", "inputs.warc", "inputs.catalog", "tokenizer.path")
+PATH_KEYS = ("output", "inputs.text", "inputs.books", "inputs.warc", "inputs.catalog", "inputs.instructions",
+             "tokenizer.path")
 
 
 def absolute_paths(override: str) -> str:
