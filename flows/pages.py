@@ -166,17 +166,17 @@ class OcrPages:
             return {**read, "ocr_language": languages}
         verdict = self.language.detect(read["text"])
         first = attempt(read, languages, verdict, self.language.quality(read["text"], read["confidence"], verdict))
-        target = self.language.second_reading(verdict, languages_read(languages))
-        if target is None:
+        second_reading = self.language.second_reading(verdict, languages_read(languages))
+        if second_reading is None:
             return {**read, "ocr_language": languages, "detected_language": verdict.language,
                     "ocr_attempts": json.dumps([first], ensure_ascii=False)}
+        target, why = second_reading
         again = self._engine(target)
         second_read = again(page, image)
         second_verdict = self.language.detect(second_read["text"])
         second = attempt(second_read, reading_languages(again), second_verdict,
                          self.language.quality(second_read["text"], second_read["confidence"], second_verdict))
-        reason = (f"text reads as {verdict.language}, OCR'd for {page['language'] or 'no catalog language'} "
-                  f"({languages})")
+        reason = f"{why}, OCR'd for {page['language'] or 'no catalog language'} ({languages})"
         return keep_better(read, second_read, [first, second], reason)
 
 

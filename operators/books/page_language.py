@@ -43,6 +43,11 @@ DICTIONARY_WEIGHT = 0.7
 # an English page read with kaz+rus comes out as Cyrillic gibberish ("Тһе диіск бгом/п").
 MIN_KNOWN_WORDS = 0.3
 UNKNOWN = "und"
+# A reading in the right language knows most of its words (Kazakh read with kaz+rus 0.9,
+# Russian with rus+eng 0.8 on degraded scans); below this, a language the reading had no
+# model for and that scores close (RIVAL_SHARE of the best) gets its own reading too.
+DOUBTFUL_HITS = 0.6
+RIVAL_SHARE = 0.6
 
 
 def languages_read(languages: str) -> frozenset[str]:
@@ -96,15 +101,27 @@ class PageLanguage:
             return Verdict(UNKNOWN, scores, hits)
         return Verdict(max(scores, key=scores.get), scores, hits)
 
-    def second_reading(self, verdict: Verdict, read_for: frozenset[str]) -> str | None:
-        """The language to OCR the page again for, None when the reading fits its text: the
-        detected language where the reading had no model for it; for text that is in none
-        of the candidates as read, the first candidate the reading had no model for."""
-        if verdict.language is None or verdict.language in read_for:
+    def second_reading(self, verdict: Verdict, read_for: frozenset[str]) -> tuple[str, str] | None:
+        """(language to OCR the page again for, why), None when the reading fits its text:
+        the detected language where the reading had no model for it; for text in none of
+        the candidates as read, the first candidate the reading had no model for; for a
+        doubtful reading, a close candidate it had no model for."""
+        language = verdict.language
+        if language is None:
             return None
-        if verdict.language in self.candidates:
-            return verdict.language
-        return next((lang for lang in self.candidates if lang not in read_for), None)
+        if language in read_for:
+            hits = verdict.hits.get(language, 0.0)
+            rivals = [lang for lang in self.candidates if lang not in read_for
+                      and verdict.scores.get(lang, 0.0) >= RIVAL_SHARE * verdict.scores[language]]
+            if hits >= DOUBTFUL_HITS or not rivals:
+                return None
+            rival = max(rivals, key=verdict.scores.get)
+            return rival, (f"text reads as {language} with only {hits:.0%} of its words known, "
+                           f"{rival} close ({verdict.scores[rival]:.2f} vs {verdict.scores[language]:.2f})")
+        if language in self.candidates:
+            return language, f"text reads as {language}"
+        target = next((lang for lang in self.candidates if lang not in read_for), None)
+        return (target, "text reads as none of the languages it was OCR'd for") if target else None
 
     def quality(self, text: str | None, confidence: float | None, verdict: Verdict) -> float:
         hit_rate = verdict.hits.get(verdict.language, 0.0) if verdict.language else 0.0

@@ -16,11 +16,12 @@ is exactly the text on the page (read back from the vector page). Four kinds of 
 Every PDF goes through the pipeline's own classes, without Ray: `ReadBookPages` (text layer
 + `text_layer_verdict` routing with flows/conf/ocr routing settings) then `OcrPages` (render
 at ocr.dpi + `OcrPage(TesseractOCR)` with the language routing of flows/conf/ocr/common.yaml:
-kk→kaz+rus, ru→rus+eng, en→eng+rus, mixed (no catalog language)→default kaz+rus+eng), one
-OCR worker process per core. Reported: CER (and WER) per language, degradation, scan dpi and
+kk→kaz+rus, ru→rus+eng, en→eng+rus, mixed (no catalog language)→default kaz+rus), the
+language check and Kazakh letter repair, one OCR worker process per core. Reported: CER (and WER) per language, degradation, scan dpi and
 font; precision/recall of the Kazakh-specific letters; routing accuracy per page kind; and
-an ablation: the same pages with the `default` languages (what a book gets when its
-catalog language is unknown).
+an ablation: the same pages as books without a catalog language (`default` languages,
+then the language check); per-letter recall with and without the language check and
+letter repair; and Kazakh books catalogued as Russian, with the check and trusting the catalog.
 
 Note on dpi: a "200 dpi" page is a 200-dpi scan image in the PDF; the pipeline renders every
 PDF page at ocr.dpi (300), so Tesseract sees it upsampled, as it would in production.
@@ -280,14 +281,19 @@ def _init_worker(ocr: dict, config_hash: str) -> None:
     _WORKER["base"] = ocr
 
 
+# The pipeline without its checks of the OCR text: the catalog's language is trusted,
+# misread Kazakh letters stay as read.
+TRUSTING = {"language_check": {"enabled": False}, "letter_repair": {"enabled": False}}
+
+
 def _ocr_row(task: tuple[dict, dict | None]) -> dict:
     from flows.pages import PAGES
 
-    row, languages = task
+    row, overrides = task  # overrides: OCR settings that differ from the pipeline's, per section
     ocr = dict(_WORKER["base"])
-    if languages:  # ablation: another language table
-        ocr["tesseract"] = {**ocr["tesseract"], "languages": languages}
-    key = repr(languages)
+    for section, values in (overrides or {}).items():
+        ocr[section] = {**ocr[section], **values}
+    key = repr(overrides)
     if key not in _WORKER["ocr"]:
         _WORKER["ocr"][key] = _WORKER["make"](ocr)
     table = _WORKER["ocr"][key](pa.Table.from_pylist([row], schema=PAGES))
@@ -392,12 +398,17 @@ def main() -> None:
             s["routed"] = "textlayer" if s["row"]["method"] == "textlayer" else ("ocr" if needs_ocr(s["row"]) else "error")
         todo = [s for s in specs if s["routed"] == "ocr"]
         ablation = []
-        if not args.no_ablation:  # clean 300-dpi scans again, as a book of unknown language
-            default = {k: lang_table["default"] for k in lang_table}
+        if not args.no_ablation:  # clean 300-dpi scans again, as a book without a catalog language
             ablation = [s for s in specs if s["kind"] == "scanned" and s["dpi"] == 300
                         and s["degradation"] in (("clean", "all") if args.quick else ("clean",))
                         and s["lang"] != "mixed"]
-        tasks = [(s["row"], None) for s in todo] + [(s["row"], default) for s in ablation]
+        # The language check and letter repair, measured: every Kazakh and mixed page OCR'd
+        # again trusting the catalog and without repair, and Kazakh books catalogued as Russian.
+        kazakh = [s for s in todo if s["kind"] == "scanned" and s["lang"] in ("kk", "mixed")]
+        wrong_catalog = [s for s in kazakh if s["lang"] == "kk" and s["dpi"] == 300]
+        tasks = ([(s["row"], None) for s in todo] + [({**s["row"], "language": None}, None) for s in ablation]
+                 + [(s["row"], TRUSTING) for s in kazakh]
+                 + [({**s["row"], "language": "ru"}, overrides) for overrides in (None, TRUSTING) for s in wrong_catalog])
         print(f"{len(specs)} pages built in {t_build:.1f} s; OCR of {len(todo)} pages + {len(ablation)} ablation "
               f"pages on {args.workers} processes ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
@@ -406,8 +417,14 @@ def main() -> None:
         t_ocr = time.perf_counter() - t0
     for s, out in zip(todo, outputs[: len(todo)]):
         s["row"] = out
-    for s, out in zip(ablation, outputs[len(todo):]):
+    rest = iter(outputs[len(todo):])
+    for s, out in zip(ablation, rest):
         s["ablation_row"] = out
+    for s, out in zip(kazakh, rest):
+        s["trusting_row"] = out
+    for key in ("wrong_catalog_row", "wrong_catalog_trusting_row"):
+        for s, out in zip(wrong_catalog, rest):
+            s[key] = out
 
     # --- scores
     page_results, kk_pairs, errors = [], [], []
@@ -423,7 +440,8 @@ def main() -> None:
             res["tesseract_languages"] = lang_table.get(s["language"] or "default", lang_table["default"])
         res.update(score(s["truth"], row["text"]))
         if "ablation_row" in s:
-            res["ablation"] = {"tesseract_languages": lang_table["default"], **score(s["truth"], s["ablation_row"]["text"])}
+            res["ablation"] = {"tesseract_languages": s["ablation_row"]["ocr_language"],
+                               **score(s["truth"], s["ablation_row"]["text"])}
         page_results.append(res)
         if row["method"] == "tesseract" and row["text"] is not None:  # OCR output only
             kk_pairs.append(C.align(C.normalize_ws(s["truth"]), C.normalize_ws(row["text"])))
@@ -436,6 +454,26 @@ def main() -> None:
     by_font = aggregate(scanned, lambda r: (r["font"], r["lang"]))
     by_font_all = aggregate(scanned, lambda r: r["font"])
     letters = kazakh_letters(kk_pairs)
+
+    def pairs(rows):
+        return [C.align(C.normalize_ws(s["truth"]), C.normalize_ws(r["text"])) for s, r in rows if r["text"]]
+
+    def cer_of(rows):
+        return aggregate([score(s["truth"], r["text"]) for s, r in rows], lambda r: 0)[0]["cer"] if rows else None
+
+    checks = {
+        "letters_without_checks": kazakh_letters(pairs([(s, s["trusting_row"]) for s in kazakh])),
+        "letters_with_checks": kazakh_letters(pairs([(s, s["row"]) for s in kazakh])),
+        "wrong_catalog": {
+            "pages": len(wrong_catalog),
+            "cer_catalogued_kk": cer_of([(s, s["row"]) for s in wrong_catalog]),
+            "cer_catalogued_ru_checked": cer_of([(s, s["wrong_catalog_row"]) for s in wrong_catalog]),
+            "cer_catalogued_ru_trusted": cer_of([(s, s["wrong_catalog_trusting_row"]) for s in wrong_catalog]),
+            "reocr_pages": sum(bool(s["wrong_catalog_row"]["reocr_reason"]) for s in wrong_catalog),
+            "letters_checked": kazakh_letters(pairs([(s, s["wrong_catalog_row"]) for s in wrong_catalog]))["all"],
+            "letters_trusted": kazakh_letters(pairs([(s, s["wrong_catalog_trusting_row"]) for s in wrong_catalog]))["all"],
+        },
+    }
 
     routing = defaultdict(lambda: Counter())
     for r in page_results:
@@ -500,6 +538,17 @@ def main() -> None:
     lrows.append(["**all**", a["truth"], a["ocr"], a["recall"], a["precision"], "", ""])
     out.append(C.md_table(["letter", "in truth", "in OCR", "recall", "precision", "missed: read as",
                            "false positives: truth was"], lrows))
+    out.append("\n### Language check and letter repair (scanned kk and mixed pages)\n")
+    without, with_ = checks["letters_without_checks"], checks["letters_with_checks"]
+    out.append(C.md_table(["letter", "in truth", "recall trusting the catalog, no repair", "recall with check + repair",
+                           "precision with"],
+                          [[ch, with_[ch]["truth"], without.get(ch, {}).get("recall"), with_[ch]["recall"],
+                            with_[ch]["precision"]] for ch in [*C.KK_LETTERS, "all"] if ch in with_]))
+    w = checks["wrong_catalog"]
+    out.append(f"\nKazakh books catalogued as Russian ({w['pages']} 300-dpi pages): CER {w['cer_catalogued_ru_trusted']:.4f} "
+               f"trusting the catalog, {w['cer_catalogued_ru_checked']:.4f} with the language check "
+               f"({w['reocr_pages']} pages OCR'd again), {w['cer_catalogued_kk']:.4f} when catalogued kk; Kazakh-letter "
+               f"recall {w['letters_trusted']['recall']:.3f} → {w['letters_checked']['recall']:.3f}.")
     out.append("\n### Routing (text_layer_verdict via ReadBookPages)\n")
     def top_reason(v):
         reasons = Counter({k[8:]: n for k, n in v.items() if k.startswith("reason: ")})
@@ -516,7 +565,8 @@ def main() -> None:
                                                     f"({m['reason']})" for m in misrouted})))
     if ablation_table:
         out.append(f"\n### Language routing ablation ({'clean + all-degraded' if args.quick else 'clean'} "
-                   "300-dpi scans, OCR'd again with the `default` languages)\n")
+                   "300-dpi scans, OCR'd again as books without a catalog language: `default` languages, "
+                   "then the language check)\n")
         out.append(C.md_table(["book language", "routed languages", "CER", "default (catalog language unknown)", "CER",
                                "pages"],
                               [[l, v["routed_languages"], v["routed_cer"], v["default_languages"], v["default_cer"], v["pages"]]
@@ -532,7 +582,7 @@ def main() -> None:
     def keys(d):
         return {("/".join(map(str, k)) if isinstance(k, tuple) else str(k)): v for k, v in d.items()}
 
-    path = C.write_results(NAME, {
+    path = C.write_results(NAME + ("_quick" if args.quick else ""), {
         "benchmark": NAME, "quick": args.quick, "machine": C.machine(), "tesseract": tess_version,
         "ocr_config": {"dpi": ocr["dpi"], "psm": ocr["tesseract"]["psm"], "languages": lang_table,
                        "routing": ocr["routing"]},
@@ -540,7 +590,7 @@ def main() -> None:
                   "garbage_kinds": GARBAGE_KINDS},
         "cer_by_language": by_lang, "cer_by_degradation": by_deg, "cer_by_degradation_language": keys(by_lang_deg),
         "cer_by_dpi": keys(by_dpi), "cer_by_dpi_language": keys(by_lang_dpi), "cer_by_font_language": keys(by_font),
-        "kazakh_letters": letters, "routing": {k: dict(v) for k, v in routing.items()}, "misrouted": misrouted,
+        "kazakh_letters": letters, "language_check": checks, "routing": {k: dict(v) for k, v in routing.items()}, "misrouted": misrouted,
         "final_cer_by_kind": final_by_kind, "language_ablation": ablation_table, "errors": errors,
         "seconds": {"build": t_build, "ocr": t_ocr, "total": time.perf_counter() - started},
         "pages": page_results,

@@ -41,10 +41,23 @@ def test_a_page_is_detected_in_its_language_whatever_models_read_it(language, re
     verdict = language.detect(text)
     if lang == "en" and models == "kaz+rus":  # Cyrillic gibberish: in no language, read again for English
         assert not set(text) & set("abcdefghijklmnopqrstuvwxyz")
-        assert verdict.language == "und" and language.second_reading(verdict, frozenset({"kk", "ru"})) == "en"
+        assert verdict.language == "und"
+        assert language.second_reading(verdict, frozenset({"kk", "ru"}))[0] == "en"
     else:
         assert verdict.language == lang, text  # ... and the text still reads as Kazakh
-        assert language.second_reading(verdict, languages_read(models)) == (None if lang in languages_read(models) else lang)
+        again = language.second_reading(verdict, languages_read(models))
+        assert (again and again[0]) == (None if lang in languages_read(models) else lang)
+
+
+def test_a_doubtful_reading_tries_a_close_language_it_had_no_model_for(language):
+    from operators.books.page_language import Verdict
+
+    doubtful = Verdict("ru", {"kk": 0.46, "ru": 0.47, "en": 0.01}, {"kk": 0.46, "ru": 0.40, "en": 0.0})
+    assert language.second_reading(doubtful, frozenset({"ru", "en"})) == \
+        ("kk", "text reads as ru with only 40% of its words known, kk close (0.46 vs 0.47)")
+    sure = Verdict("ru", {"kk": 0.30, "ru": 0.80, "en": 0.01}, {"kk": 0.25, "ru": 0.85, "en": 0.0})
+    assert language.second_reading(sure, frozenset({"ru", "en"})) is None
+    assert language.second_reading(doubtful, frozenset({"kk", "ru"})) is None  # no rival without a model
 
 
 def test_short_text_is_not_judged(language):
