@@ -13,6 +13,7 @@ import tempfile
 from collections import Counter
 from datetime import datetime, timezone
 
+import numpy as np
 import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
@@ -21,6 +22,7 @@ from flows.stages import stage_key
 from flows.storage import Storage, is_s3, join
 from operators.tokens.bpe import FillLanguage, Fertility, SampleForTraining, Tokenize, special_ids, \
     train_bpe, training_fractions
+from operators.tokens.reader import PackedReader
 from operators.tokens.shards import ShardPacker
 from schemas import DOCUMENT, SHARD, ShardEntry, ShardManifest
 
@@ -244,3 +246,21 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
     info = stages.finish("sft", key, started, {**manifest.totals, "rejected": dict(sorted(rejected.items()))})
     log(f"sft: {info['n_docs']} conversations kept, rejected {info['rejected']}")
     return info
+
+
+def ray_dataset(reader: PackedReader, chunk: int = 64):
+    """This consumer's samples (same order and split as iterating `reader`) as a Ray
+    Dataset with an `input_ids` column (and `position_ids`), for Ray Train loops."""
+    import ray
+
+    indices = list(reader.sample_indices())
+    items = [{"indices": indices[i:i + chunk]} for i in range(0, len(indices), chunk)]
+
+    def read(batch: dict) -> dict:
+        samples = [reader.sample(int(i)) for group in batch["indices"] for i in group]
+        return {k: np.stack([s[k] for s in samples]) for k in samples[0]} if samples else {"input_ids": np.zeros(
+            (0, reader.seq_len + 1), np.int64)}
+
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True
+    return ray.data.from_items(items, override_num_blocks=max(1, min(len(items), 16))).map_batches(read, batch_size=1)

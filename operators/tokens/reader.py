@@ -48,6 +48,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from operators.tokens.mixture import Mixture
+from operators.tokens.shards import file_sha256
 from schemas import ShardManifest
 
 STATE_VERSION = 1
@@ -73,14 +74,6 @@ def filesystem_for(uri: str, filesystem: pafs.FileSystem | None = None) -> tuple
             kwargs.update(endpoint_override=host, scheme=scheme or "http")
         filesystem = pafs.S3FileSystem(**kwargs)
     return filesystem, uri.removeprefix("s3://").rstrip("/")
-
-
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class ShardStore:
@@ -137,7 +130,7 @@ class ShardStore:
         size = os.path.getsize(local)
         if size != entry.n_bytes:
             raise ShardError(f"{name}: {size} bytes, manifest says {entry.n_bytes} (truncated or replaced)")
-        if _sha256_file(local) != entry.sha256:
+        if file_sha256(local) != entry.sha256:
             raise ShardError(f"{name}: sha256 differs from the manifest (corrupt)")
         self.verified.add(local)
 
@@ -605,21 +598,3 @@ class PackedReader:
                 self.reader.set_epoch(epoch)
 
         return PackedDataset()
-
-
-def ray_dataset(reader: PackedReader, chunk: int = 64):
-    """This consumer's samples (same order and split as iterating `reader`) as a Ray
-    Dataset with an `input_ids` column (and `position_ids`), for Ray Train loops."""
-    import ray
-
-    indices = list(reader.sample_indices())
-    items = [{"indices": indices[i:i + chunk]} for i in range(0, len(indices), chunk)]
-
-    def read(batch: dict) -> dict:
-        samples = [reader.sample(int(i)) for group in batch["indices"] for i in group]
-        return {k: np.stack([s[k] for s in samples]) for k in samples[0]} if samples else {"input_ids": np.zeros(
-            (0, reader.seq_len + 1), np.int64)}
-
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True
-    return ray.data.from_items(items, override_num_blocks=max(1, min(len(items), 16))).map_batches(read, batch_size=1)

@@ -105,7 +105,7 @@ def test_loaded_tokenizer_is_used_as_is(built, tmp_path):
 
 
 def test_ray_dataset_gives_each_rank_what_the_reader_gives_it(built):
-    from operators.tokens.reader import ray_dataset
+    from flows.shards import ray_dataset
 
     out, _, _, _ = built
     seen = []
