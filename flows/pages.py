@@ -154,7 +154,12 @@ class OcrPages:
                 except Exception as exc:  # a pixel bomb, a damaged page: this page fails, the book goes on
                     row = {**row, "method": engine.engine.name, "error": f"cannot render page: {failure(exc)}"}
                 else:
-                    row = self._repaired(self._checked(row, engine(row, image), engine, image))
+                    read = engine(row, image)
+                    try:
+                        row = self._repaired(self._checked(row, read, engine, image))
+                    except Exception as exc:  # a surprise in the checks costs this page its checks, not its text
+                        row = {**read, "ocr_language": reading_languages(engine),
+                               "reocr_reason": f"language check failed: {failure(exc)}"}
                 row["config_hash"] = self.config_hash
             rows.append(row)
         return validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
@@ -165,7 +170,7 @@ class OcrPages:
         if self.language is None or read["error"] is not None:
             return {**read, "ocr_language": languages}
         verdict = self.language.detect(read["text"])
-        first = attempt(read, languages, verdict, self.language.quality(read["text"], read["confidence"], verdict))
+        first = attempt(read, languages, verdict, self.language.quality(read["confidence"], verdict))
         second_reading = self.language.second_reading(verdict, languages_read(languages))
         if second_reading is None:
             return {**read, "ocr_language": languages, "detected_language": verdict.language,
@@ -175,7 +180,7 @@ class OcrPages:
         second_read = again(page, image)
         second_verdict = self.language.detect(second_read["text"])
         second = attempt(second_read, reading_languages(again), second_verdict,
-                         self.language.quality(second_read["text"], second_read["confidence"], second_verdict))
+                         self.language.quality(second_read["confidence"], second_verdict))
         reason = f"{why}, OCR'd for {page['language'] or 'no catalog language'} ({languages})"
         return keep_better(read, second_read, [first, second], reason)
 

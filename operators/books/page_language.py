@@ -123,7 +123,7 @@ class PageLanguage:
         target = next((lang for lang in self.candidates if lang not in read_for), None)
         return (target, "text reads as none of the languages it was OCR'd for") if target else None
 
-    def quality(self, text: str | None, confidence: float | None, verdict: Verdict) -> float:
+    def quality(self, confidence: float | None, verdict: Verdict) -> float:
         hit_rate = verdict.hits.get(verdict.language, 0.0) if verdict.language else 0.0
         return round(DICTIONARY_WEIGHT * hit_rate + (1 - DICTIONARY_WEIGHT) * (confidence or 0.0) / 100, 4)
 

@@ -118,3 +118,15 @@ def test_a_kazakh_book_catalogued_as_russian_is_read_again_with_kazakh_models(sa
 def test_an_uncatalogued_book_is_read_with_kazakh_and_russian_models_first(samples):
     [row] = ocr_pages(check=True)(page_of(samples, None)).to_pylist()
     assert row["ocr_language"] == "kaz+rus" and row["reocr_reason"] is None and row["detected_language"] == "kk"
+
+
+def test_a_failing_language_check_keeps_the_page_as_read(samples, monkeypatch):
+    ocr = ocr_pages(check=True)
+
+    def broken(text):
+        raise RuntimeError("lid model gone")
+
+    monkeypatch.setattr(ocr.language, "detect", broken)
+    [row] = ocr(page_of(samples, "kk")).to_pylist()
+    assert row["error"] is None and "Қазақ" in row["text"] and row["ocr_language"] == "kaz+rus"
+    assert row["reocr_reason"] == "language check failed: RuntimeError: lid model gone"
