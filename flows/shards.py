@@ -181,7 +181,8 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
     import ray
     from ray.data import DataContext
 
-    from operators.tokens.sft import SftRows
+    from flows.near_dedup import NearDedupSettings
+    from operators.tokens.sft import NearDuplicates, SftRows
     from schemas.shard import SFT_SHARD
 
     files = instruction_files(cfg, storage)
@@ -205,6 +206,9 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
 
     tokenizer = Tokenizer.from_str(tokenizer_json)
     st = cfg.tokenizer.special_tokens
+    near = NearDedupSettings.from_config({**OmegaConf.to_container(cfg.dedup.near), "threshold": cfg.sft.near_threshold})
+    bands, rows_per_band = near.lsh()
+    seen = NearDuplicates(bands, rows_per_band, cfg.sft.near_threshold)
     local = not is_s3(sft_dir)
     try:
         with tempfile.TemporaryDirectory(prefix="qazflow-sft-") as tmp:
@@ -214,7 +218,8 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
                                  schema=SFT_SHARD)
             rows = (ray.data.read_text(paths, filesystem=fs).filter(lambda r: bool(r["text"].strip()))
                     .map_batches(lambda t: t.rename_columns(["record"]), batch_format="pyarrow")
-                    .map_batches(SftRows, fn_constructor_args=(tokenizer_json, OmegaConf.to_container(cfg.sft.template)),
+                    .map_batches(SftRows, fn_constructor_args=(tokenizer_json, OmegaConf.to_container(cfg.sft.template),
+                                                               near.signer(), cfg.filters.lang.model_path),
                                  compute=actor_pool(cfg), batch_size=64, batch_format="pyarrow")
                     .sort(["lang", "doc_id"]))
             for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow"):
@@ -230,7 +235,10 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
                     rejected["exact duplicate"] += dupes
                 if batch.num_rows:
                     last_id = batch.column("doc_id")[-1].as_py()
-                packer(batch.filter(pa.array(keep, pa.bool_())))
+                batch = batch.filter(pa.array(keep, pa.bool_()))
+                unique = [match is None for match in seen.earlier(batch)]
+                rejected["near duplicate"] += unique.count(False)
+                packer(batch.filter(pa.array(unique, pa.bool_())).drop_columns(["minhash"]))
             packer.close()
     finally:
         context.execution_options.preserve_order = preserve

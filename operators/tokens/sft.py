@@ -3,8 +3,13 @@
 Expert-written pairs are few and precious: web-tuned quality filters (Gopher, C4,
 FineWeb) would throw out short, list-like answers, so they never see these rows.
 They get their own checks instead (empty response, response that repeats the prompt,
-prompt and response in different languages), the same normalization and PII
-redaction as any text, and exact dedup on the whole conversation.
+prompt and response in different languages, a response not in the language the record
+claims), the same normalization and PII redaction as any text, exact dedup on the whole
+conversation and near dedup (MinHash, `NearDuplicates`) so that a pair rephrased a
+little is trained on once.
+
+Languages are told by the corpus's Kazakh-aware LID (operators/text/langid.py), not
+taken from the record: a Russian answer in a file catalogued Kazakh is caught.
 
 The template renders each turn separately and concatenates the token ids, so the
 loss mask is exact: `labels` equals `input_ids` on assistant content and the
@@ -18,6 +23,7 @@ import unicodedata
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from operators.text.normalize import normalize_whitespace, remove_control_chars
 from operators.text.pii import find_pii, redact
@@ -63,8 +69,27 @@ def clean(text: str) -> str:
     return redact(text, find_pii(text))
 
 
-def check(messages: list[dict], lang: str | None) -> str | None:
-    """Why a conversation cannot be trained on, or None."""
+class Languages:
+    """The language of a turn by the Kazakh-aware LID, or None when the text is too short
+    or the model unsure: a short answer ("Иә.") is no evidence of a mismatch."""
+
+    def __init__(self, model_path: str | None = None, min_letters: int = 20, min_score: float = 0.5):
+        from operators.text.langid import FastTextLangID
+
+        self.lid = FastTextLangID(model_path)
+        self.min_letters, self.min_score = min_letters, min_score
+
+    def __call__(self, text: str) -> str | None:
+        if sum(c.isalpha() for c in text) < self.min_letters:
+            return None
+        lang, score, _ = self.lid.identify(text)
+        return lang if score >= self.min_score else None
+
+
+def check(messages: list[dict], lang: str | None, language=script_language) -> str | None:
+    """Why a conversation cannot be trained on, or None. `language(text)` tells a text's
+    language or None; prompts are the user turns (a record's `input` is material to work
+    on, e.g. the English sentence to translate, and is not compared)."""
     turns = [m for m in messages if m["role"] in ("user", "assistant")]
     answers = [m["content"] for m in turns if m["role"] == "assistant"]
     prompts = [m["content"] for m in turns if m["role"] == "user"]
@@ -74,7 +99,7 @@ def check(messages: list[dict], lang: str | None) -> str | None:
         return "empty prompt"
     if any(a.strip().casefold() == p.strip().casefold() for p, a in zip(prompts, answers)):
         return "response identical to prompt"
-    asked, answered = script_language(" ".join(prompts)), script_language(" ".join(answers))
+    asked, answered = language(" ".join(prompts)), language(" ".join(answers))
     if asked and answered and asked != answered:
         return f"language mismatch: prompt {asked}, response {answered}"
     if lang and answered and lang != answered:
@@ -107,23 +132,36 @@ class ChatTemplate:
         return ids, labels
 
 
+def _instruction_turns(record: dict, messages: list[dict]) -> list[dict]:
+    """The turns compared for language: without a record's `input` (the material)."""
+    if record.get("messages") or not record.get("input"):
+        return messages
+    return [{"role": "user", "content": clean(record.get("instruction") or "")}, *messages[1:]]
+
+
 class SftRows:
     """Instruction records (a `record` column of JSON strings) → SFT shard rows and
-    rejected rows (`doc_id`, `reason`, `detail`). Loads the tokenizer once per actor."""
+    rejected rows (`doc_id`, `reason`, `detail`). Loads the tokenizer and the LID once per
+    actor. With a `signer` (MinHashSignature) rows also get `minhash` of the conversation's
+    text for `NearDuplicates`."""
 
-    def __init__(self, tokenizer_json: str, template: dict | None = None):
+    def __init__(self, tokenizer_json: str, template: dict | None = None, signer=None, lid_model: str | None = None):
         from tokenizers import Tokenizer
 
         self.template = ChatTemplate(Tokenizer.from_str(tokenizer_json), template)
+        self.language = Languages(lid_model)
+        self.signer = signer
 
     def __call__(self, table: pa.Table) -> pa.Table:
         out = {n: [] for n in [*SFT_SHARD.names, "reason", "detail"]}
+        texts = []
         for raw in table.column("record").to_pylist():
             try:
                 record = json.loads(raw)
                 messages = [{**m, "content": clean(m["content"])} for m in messages_of(record)]
-                lang = record.get("lang") or script_language(" ".join(m["content"] for m in messages)) or "und"
-                why = check(messages, record.get("lang"))
+                answers = " ".join(m["content"] for m in messages if m["role"] == "assistant")
+                lang = self.language(answers) or record.get("lang") or "und"
+                why = check(_instruction_turns(record, messages), record.get("lang"), self.language)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 record, messages, lang, why = {}, [], "und", f"unreadable record: {type(exc).__name__}: {exc}"
             key = json.dumps(messages, ensure_ascii=False, sort_keys=True) if messages else raw
@@ -133,8 +171,48 @@ class SftRows:
                                 ("labels", labels), ("n_tokens", len(ids)), ("chunk", 0),
                                 ("reason", None if why is None else "InstructionCheck"), ("detail", why)):
                 out[name].append(value)
+            texts.append("\n".join(m["content"] for m in messages) if why is None else None)
         schema = pa.schema([*SFT_SHARD, pa.field("reason", pa.string()), pa.field("detail", pa.string())])
-        return pa.table({n: pa.array(v, schema.field(n).type) for n, v in out.items()}, schema=schema)
+        table = pa.table({n: pa.array(v, schema.field(n).type) for n, v in out.items()}, schema=schema)
+        if self.signer is None:
+            return table
+        return self.signer(table.append_column("text", pa.array(texts, pa.string()))).drop_columns(["text"])
+
+
+class NearDuplicates:
+    """Remembers the conversations kept so far by their LSH band keys; `earlier(rows)` names,
+    for each row, a kept conversation whose estimated Jaccard similarity reaches
+    `threshold`, or None (then the row is kept and remembered). Instruction sets are small
+    (thousands to a few million pairs), so one in-memory index in the driver holds them."""
+
+    def __init__(self, bands: int, rows: int, threshold: float):
+        self.bands, self.rows, self.threshold = bands, rows, threshold
+        self.buckets: dict[int, list[str]] = {}
+        self.signatures: dict[str, np.ndarray] = {}
+
+    def earlier(self, table: pa.Table) -> list[str | None]:
+        """For each row of (doc_id, minhash): the earlier kept near-duplicate, or None."""
+        from operators.dedup.minhash import band_keys
+
+        signed = table.filter(pc.is_valid(table["minhash"]))  # band_keys skips the unsigned the same way
+        column = signed["minhash"].combine_chunks()
+        sigs = iter(column.flatten().to_numpy().reshape(-1, column.type.list_size))
+        keys = iter(band_keys(signed, self.bands, self.rows).column("band_key").to_numpy().reshape(-1, self.bands))
+        valid = pc.is_valid(table["minhash"]).to_pylist()
+        found = []
+        for doc_id, has_signature in zip(table.column("doc_id").to_pylist(), valid):
+            if not has_signature:
+                found.append(None)
+                continue
+            sig, row_keys = next(sigs), next(keys)
+            candidates = {c for k in row_keys for c in self.buckets.get(int(k), ())}
+            match = min((c for c in candidates if np.mean(self.signatures[c] == sig) >= self.threshold), default=None)
+            found.append(match)
+            if match is None:
+                self.signatures[doc_id] = sig
+                for k in row_keys:
+                    self.buckets.setdefault(int(k), []).append(doc_id)
+        return found
 
 
 def drop_duplicates(table: pa.Table) -> pa.Table:
@@ -145,4 +223,4 @@ def drop_duplicates(table: pa.Table) -> pa.Table:
     return table.filter(pa.array(keep))
 
 
-__all__ = ["ChatTemplate", "SftRows", "check", "messages_of", "script_language", "IGNORE", "TOKEN_TYPE"]
+__all__ = ["ChatTemplate", "Languages", "NearDuplicates", "SftRows", "check", "messages_of", "script_language", "IGNORE", "TOKEN_TYPE"]

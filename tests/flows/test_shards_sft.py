@@ -27,9 +27,10 @@ def sft(ray_session, samples, tmp_path_factory):
 
 def test_sft_shards_keep_good_pairs_once_and_count_the_rest(sft):
     out, cfg, info, _ = sft
-    assert info["n_docs"] == 8  # 12 records: empty, echo, ru answer rejected, one exact duplicate dropped
-    assert info["rejected"] == {"empty response": 1, "exact duplicate": 1, "language mismatch": 1,
-                                "response identical to prompt": 1}
+    # 14 records: empty, echo, two ru answers rejected, one exact and one near duplicate dropped
+    assert info["n_docs"] == 8
+    assert info["rejected"] == {"empty response": 1, "exact duplicate": 1, "language mismatch": 2,
+                                "near duplicate": 1, "response identical to prompt": 1}
     manifest = json.loads((out / "sft/manifest.json").read_text())
     assert manifest["kind"] == "sft" and {s["partition"]["lang"] for s in manifest["shards"]} == {"kk"}
     assert verify_shards(storage_for(cfg), str(out / "sft")) == []
@@ -37,7 +38,7 @@ def test_sft_shards_keep_good_pairs_once_and_count_the_rest(sft):
 
 def test_reader_yields_labels_only_on_responses(sft, samples):
     out, _, _, tokenizer = sft
-    r = PackedReader(str(out / "sft"), seq_len=127)
+    r = PackedReader(str(out / "sft"), seq_len=15)  # short samples: the dropped tail is under 16 tokens
     stream_ids, stream_labels = [], []
     for s in r:
         assert set(s) == {"input_ids", "labels"}

@@ -167,12 +167,30 @@ def test_sft_rows_reject_with_their_own_checks(tokenizer, samples):
     assert by_id["kk-sft-008"]["detail"] == "empty response"
     assert by_id["kk-sft-009"]["detail"] == "response identical to prompt"
     assert by_id["kk-sft-010"]["detail"].startswith("language mismatch")
+    # Russian with one Kazakh place name: the alphabet says kk, the language ID says ru
+    assert by_id["kk-sft-014"]["detail"] == "language mismatch: prompt kk, response ru"
+    assert by_id["kk-sft-002"]["reason"] is None  # the English `input` to translate is material, not the prompt
     assert rows.to_pylist()[-1]["detail"].startswith("unreadable record")
     assert by_id["kk-sft-011"]["doc_id"] == by_id["kk-sft-001"]["doc_id"]  # duplicates share an id
     kept = [r for r in rows.to_pylist() if r["reason"] is None]
-    # 12 records - 3 rejected here; the duplicate (011) is dropped by the flow's exact dedup
-    assert len(kept) == 9 and all(r["lang"] == "kk" and r["n_tokens"] == len(r["input_ids"]) for r in kept)
+    # 14 records - 4 rejected here; the flow drops the duplicate (011) and the near duplicate (013)
+    assert len(kept) == 10 and all(r["lang"] == "kk" and r["n_tokens"] == len(r["input_ids"]) for r in kept)
     assert all(len(r["labels"]) == len(r["input_ids"]) and any(x != -100 for x in r["labels"]) for r in kept)
+
+
+def test_near_duplicates_keep_the_first_of_a_rephrased_pair():
+    from flows.near_dedup import NearDedupSettings
+    from operators.tokens.sft import NearDuplicates
+
+    settings = NearDedupSettings.from_config({"threshold": 0.7})
+    letter = ("Қымбатты досым! Туған күніңмен шын жүректен құттықтаймын. Саған мықты денсаулық, отбасыңа "
+              "амандық және барлық армандарыңның орындалуын тілеймін.")
+    texts = [letter, letter.replace(".", "!"), "Наурыз — күн мен түннің теңелуін тойлайтын көктем мейрамы.", None]
+    table = settings.signer()(pa.table({"doc_id": ["a", "b", "c", "d"], "text": texts}))
+    seen = NearDuplicates(*settings.lsh(), 0.7)
+    assert seen.earlier(table) == [None, "a", None, None]  # d has no text: nothing to compare, kept as is
+    later = settings.signer()(pa.table({"doc_id": ["e"], "text": [letter.replace("досым", "досым менің")]}))
+    assert seen.earlier(later) == ["a"]  # the index spans batches
 
 
 def test_script_language_tells_kazakh_from_russian():
