@@ -146,20 +146,6 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[command](args)
     except ConfigError as exc:
         return _fail(str(exc))
-    finally:
-        _finalize_s3()
-
-
-def _finalize_s3() -> None:
-    """Shut the AWS SDK down while the interpreter is whole: left to pyarrow's atexit hook, an
-    S3 client still held by a reference cycle is destroyed after the SDK, and the process aborts
-    ("terminate called without an active exception") after the command has succeeded."""
-    import gc
-
-    import pyarrow.fs as pafs
-
-    gc.collect()
-    pafs.ensure_s3_finalized()
 
 
 if __name__ == "__main__":

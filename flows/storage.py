@@ -5,6 +5,8 @@ themselves on whichever node they run: no file contents pass through the driver.
 """
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import posixpath
 from dataclasses import dataclass
@@ -30,6 +32,20 @@ def join(base: str, *parts: str) -> str:
     return posixpath.join(base.rstrip("/"), *parts) if is_s3(base) else os.path.join(base, *parts)
 
 
+def _collect_then_finalize_s3() -> None:
+    gc.collect()
+    pafs.ensure_s3_finalized()
+
+
+def _finalize_s3_at_exit() -> None:
+    """Free S3 clients held by reference cycles before the AWS SDK shuts down. pyarrow's own
+    exit hook finalizes S3 first; a client freed after it aborts the process ("terminate called
+    without an active exception") after the command has succeeded. Exit hooks run last-in
+    first-out, so this one, registered after pyarrow's, runs before it."""
+    atexit.unregister(_collect_then_finalize_s3)  # registered once however many filesystems
+    atexit.register(_collect_then_finalize_s3)
+
+
 class Storage:
     def __init__(self, s3: S3Settings = S3Settings()):
         self.s3_settings = s3
@@ -52,6 +68,7 @@ class Storage:
         if endpoint:
             parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
             kwargs.update(endpoint_override=parsed.netloc, scheme=parsed.scheme)
+        _finalize_s3_at_exit()
         return pafs.S3FileSystem(**{k: v for k, v in kwargs.items() if v is not None})
 
     def resolve(self, uri: str) -> tuple[pafs.FileSystem, str]:
