@@ -5,15 +5,14 @@ themselves on whichever node they run: no file contents pass through the driver.
 """
 from __future__ import annotations
 
-import atexit
-import gc
 import os
 import posixpath
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
+
+from operators.s3 import s3_filesystem
 
 
 @dataclass(frozen=True)
@@ -32,20 +31,6 @@ def join(base: str, *parts: str) -> str:
     return posixpath.join(base.rstrip("/"), *parts) if is_s3(base) else os.path.join(base, *parts)
 
 
-def _collect_then_finalize_s3() -> None:
-    gc.collect()
-    pafs.ensure_s3_finalized()
-
-
-def _finalize_s3_at_exit() -> None:
-    """Free S3 clients held by reference cycles before the AWS SDK shuts down. pyarrow's own
-    exit hook finalizes S3 first; a client freed after it aborts the process ("terminate called
-    without an active exception") after the command has succeeded. Exit hooks run last-in
-    first-out, so this one, registered after pyarrow's, runs before it."""
-    atexit.unregister(_collect_then_finalize_s3)  # registered once however many filesystems
-    atexit.register(_collect_then_finalize_s3)
-
-
 class Storage:
     def __init__(self, s3: S3Settings = S3Settings()):
         self.s3_settings = s3
@@ -59,17 +44,7 @@ class Storage:
     @cached_property
     def s3(self) -> pafs.S3FileSystem:
         s = self.s3_settings
-        kwargs = {
-            "region": s.region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
-            "access_key": s.access_key_id or os.environ.get("AWS_ACCESS_KEY_ID"),
-            "secret_key": s.secret_access_key or os.environ.get("AWS_SECRET_ACCESS_KEY"),
-        }
-        endpoint = s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint:
-            parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
-            kwargs.update(endpoint_override=parsed.netloc, scheme=parsed.scheme)
-        _finalize_s3_at_exit()
-        return pafs.S3FileSystem(**{k: v for k, v in kwargs.items() if v is not None})
+        return s3_filesystem(s.region, s.access_key_id, s.secret_access_key, s.endpoint_url)
 
     def resolve(self, uri: str) -> tuple[pafs.FileSystem, str]:
         """(filesystem, path inside it) for a local path or an s3:// URI."""

@@ -47,6 +47,7 @@ import numpy as np
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from operators.s3 import s3_filesystem
 from operators.tokens.mixture import Mixture
 from operators.tokens.shards import file_sha256
 from schemas import ShardManifest
@@ -66,13 +67,7 @@ def filesystem_for(uri: str, filesystem: pafs.FileSystem | None = None) -> tuple
     AWS variables (AWS_ENDPOINT_URL for an on-prem store) unless a filesystem is given."""
     if not uri.startswith("s3://"):
         return filesystem or pafs.LocalFileSystem(), os.path.abspath(uri)
-    if filesystem is None:
-        kwargs = {"region": os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"}
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint:
-            scheme, _, host = endpoint.rpartition("://")
-            kwargs.update(endpoint_override=host, scheme=scheme or "http")
-        filesystem = pafs.S3FileSystem(**kwargs)
+    filesystem = filesystem or s3_filesystem()
     return filesystem, uri.removeprefix("s3://").rstrip("/")
 
 

@@ -215,12 +215,5 @@ class NearDuplicates:
         return found
 
 
-def drop_duplicates(table: pa.Table) -> pa.Table:
-    """Keeps the first row of each doc_id (rows arrive sorted by doc_id)."""
-    ids = table.column("doc_id").to_numpy(zero_copy_only=False)
-    keep = np.ones(len(ids), bool)
-    keep[1:] = ids[1:] != ids[:-1]
-    return table.filter(pa.array(keep))
-
-
-__all__ = ["ChatTemplate", "Languages", "NearDuplicates", "SftRows", "check", "messages_of", "script_language", "IGNORE", "TOKEN_TYPE"]
+__all__ = ["ChatTemplate", "Languages", "NearDuplicates", "SftRows", "check", "messages_of", "script_language",
+           "IGNORE", "TOKEN_TYPE"]
