@@ -24,7 +24,7 @@ from operators.tokens.bpe import FillLanguage, Fertility, SampleForTraining, Tok
     train_bpe, training_fractions
 from operators.tokens.reader import PackedReader
 from operators.tokens.shards import ShardPacker
-from schemas import DOCUMENT, SHARD, ShardEntry, ShardManifest
+from schemas import DOCUMENT, ShardEntry, ShardManifest
 
 MANIFEST = "manifest.json"
 TOKENIZER = "tokenizer.json"

@@ -10,6 +10,7 @@ import posixpath
 from dataclasses import dataclass
 from functools import cached_property
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 
 from operators.s3 import s3_filesystem
@@ -67,6 +68,12 @@ class Storage:
         paths = sorted(i.path for i in infos if i.type == pafs.FileType.File)
         return [f"s3://{p}" if is_s3(uri) else p for p in paths]
 
+    def list_dirs(self, uri: str) -> list[str]:
+        """The directories directly under a directory, as URIs of the same kind."""
+        fs, path = self.resolve(uri)
+        infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+        return sorted((f"s3://{i.path}" if is_s3(uri) else i.path) for i in infos if i.type == pafs.FileType.Directory)
+
     def open_input(self, uri: str):
         fs, path = self.resolve(uri)
         return fs.open_input_file(path)
@@ -95,6 +102,35 @@ class Storage:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+
+    def write_table(self, uri: str, tables, empty_schema) -> int:
+        """Streams Arrow tables into one Parquet file that readers see whole or not at all
+        (as write_bytes); returns the number of rows. Memory holds one table at a time.
+
+        The file takes the first table's schema (contract columns and operator signals);
+        later tables are cast to it. With no table at all it is an empty file of
+        `empty_schema`, so that it still marks its input as done."""
+        import pyarrow.parquet as pq
+
+        fs, path = self.resolve(uri)
+        target = path if is_s3(uri) else f"{path}.tmp-{os.getpid()}"
+        if not is_s3(uri):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        rows, writer = 0, None
+        with fs.open_output_stream(target, compression=None) as stream:
+            for table in tables:
+                if writer is None:
+                    writer = pq.ParquetWriter(stream, table.schema)
+                elif table.schema != writer.schema:
+                    table = pa.Table.from_arrays(
+                        [table.column(f.name).cast(f.type) if f.name in table.column_names
+                         else pa.nulls(table.num_rows, f.type) for f in writer.schema], schema=writer.schema)
+                writer.write_table(table)
+                rows += table.num_rows
+            (writer or pq.ParquetWriter(stream, empty_schema)).close()
+        if not is_s3(uri):
+            os.replace(target, path)
+        return rows
 
     def write_text(self, uri: str, text: str) -> None:
         self.write_bytes(uri, text.encode("utf-8"))

@@ -92,7 +92,8 @@ def _documents_table(corpus: str):
 
 
 def qz_filters(corpus: str) -> dict:
-    from flows.build import Curate, curation_chain
+    from flows.build import curation_chain
+    from flows.curate import Curate
     from flows.config import load_config
 
     cfg = load_config(["output=/tmp/qazflow-bench-unused"])

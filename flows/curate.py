@@ -1,0 +1,179 @@
+"""Curation in two resumable stages.
+
+1. Per-document work (read, assemble books, normalize, LID, filters, PII) is done per
+   *unit* — one text file, all books, all news — and each unit is committed on its own under
+   `OUTPUT/_work/curated/<config key>/`. A crash redoes only the units that were in flight: a
+   rerun after a crash at 90% of the text files reads and curates the last 10%.
+2. Exact and near dedup read the committed units; the result is written to `documents/`
+   and `rejected/` in one streaming pass that also counts rows by reason. A crash during
+   dedup redoes dedup only.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from omegaconf import OmegaConf
+
+from flows.inputs import ReadTextFiles
+from flows.near_dedup import near_dedup
+from flows.news import news_documents, news_fingerprint
+from flows.pages import PAGES, current_pages, ocr_config_hash
+from flows.runtime import actor_pool, log
+from flows.stages import stage_key
+from flows.storage import Storage, join
+from operators.books.assemble import BookAssembly
+from operators.text.basic import add_exact_keys, mark_exact_duplicates
+from operators.text.readers import TextReader
+from schemas import CURATION, DOCUMENT, REJECTED, validate
+
+ROWS_PER_FILE = 50_000  # documents/ and rejected/ files hold up to this many rows
+
+
+def _pyarrow(fn, **kwargs):
+    return dict(fn=fn, batch_format="pyarrow", **kwargs)
+
+
+class Curate:
+    """The whole curation chain in one actor: models (fastText, word lists) load once per
+    actor, and a 2-core laptop never has two actor pools waiting on each other's CPUs."""
+
+    def __init__(self, chain: list[tuple[type, dict]]):
+        self.operators = [operator(**settings) for operator, settings in chain]
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        for operator in self.operators:
+            table = operator(table)
+        return table
+
+
+class CurateTextFiles(Curate):
+    """One text file per call: read, curate, commit as one Parquet file of the unit's name.
+    The file appears whole or not at all (Storage.write_table), so it marks the unit done."""
+
+    def __init__(self, chain, storage: Storage, reader: TextReader, units: dict[str, str]):
+        super().__init__(chain)
+        self.read = ReadTextFiles(storage, reader)
+        self.storage = storage
+        self.units = units  # input URI → the unit file it is committed to
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        done = []
+        for uri in batch.column("uri").to_pylist():
+            curated = (super(CurateTextFiles, self).__call__(t) for t in self.read(pa.table({"uri": [uri]})))
+            rows = self.storage.write_table(self.units[uri], curated, CURATION)
+            done.append({"uri": uri, "rows": rows})
+        return pa.Table.from_pylist(done, pa.schema([("uri", pa.string()), ("rows", pa.int64())]))
+
+
+def book_assembler(books: list[dict], config_hash: str):
+    """map_groups adapter: all page rows of one book (from every run) → its document row."""
+    by_id = {b["book_id"]: b for b in books}
+
+    def assemble_book(pages: pa.Table) -> pa.Table:
+        rows = current_pages(pages, config_hash).to_pylist()
+        book = by_id.get(rows[0]["book_id"], {})
+        doc = BookAssembly()(rows[0]["book_id"], book.get("uri", rows[0]["uri"]), rows, book.get("title"))
+        return validate(pa.Table.from_pylist([doc]), CURATION)
+
+    return assemble_book
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def curate_units(cfg, storage: Storage, chain, text_files: list[str], books: list[dict], pages_key) -> list[str]:
+    """Runs the per-document stage for every unit not yet committed; returns the URIs of all
+    units (files, or directories ending in a `.done` marker) for dedup to read."""
+    import ray
+
+    settings = OmegaConf.to_container(cfg.inputs)
+    for name in ("text", "books", "warc", "news", "catalog", "instructions"):  # unit names carry these
+        settings.pop(name, None)
+    config_key = stage_key("curate-units", settings, OmegaConf.to_container(cfg.filters))
+    root = join(cfg.output, "_work", "curated")
+    work = join(root, config_key)
+    for stale in storage.list_dirs(root):  # units made under another configuration never mix in
+        if stale.rstrip("/").rsplit("/", 1)[-1] != config_key:
+            storage.delete(stale)
+
+    units = {uri: join(work, f"text-{_digest(uri)}.parquet") for uri in text_files}
+    pending = [uri for uri in text_files if not storage.exists(units[uri])]
+    if len(pending) < len(text_files):
+        log(f"curate: {len(text_files) - len(pending)} of {len(text_files)} text files already curated")
+    if pending:
+        reader = TextReader(cfg.inputs.text_field, cfg.inputs.id_field, cfg.inputs.title_field,
+                            cfg.inputs.max_file_bytes, cfg.inputs.max_line_bytes, cfg.inputs.max_gzip_ratio)
+        ray.data.from_items([{"uri": u} for u in pending], override_num_blocks=len(pending)).map_batches(
+            CurateTextFiles, fn_constructor_args=(chain, storage, reader, units), compute=actor_pool(cfg),
+            batch_size=1, batch_format="pyarrow").materialize()
+    out = [units[uri] for uri in text_files]
+
+    def dataset_unit(name: str, make_dataset) -> None:
+        directory = join(work, name)
+        if not storage.exists(directory + ".done"):
+            storage.delete(directory)
+            docs = make_dataset()
+            if docs is not None:
+                docs = docs.map_batches(Curate, fn_constructor_args=(chain,), compute=actor_pool(cfg),
+                                        batch_size=256, batch_format="pyarrow")
+                fs, path = storage.resolve(directory)
+                docs.write_parquet(path, filesystem=fs, min_rows_per_file=ROWS_PER_FILE)
+            storage.write_text(directory + ".done", "")
+        elif storage.exists(directory):
+            log(f"curate: {name} already curated")
+        if storage.exists(directory):
+            out.append(directory)
+
+    if books:
+        def book_documents():
+            fs, path = storage.resolve(join(cfg.output, "pages"))
+            return ray.data.read_parquet(path, filesystem=fs, schema=PAGES).groupby("book_id").map_groups(
+                book_assembler(books, ocr_config_hash(cfg.ocr)), batch_format="pyarrow")
+
+        dataset_unit(f"books-{_digest(pages_key, *sorted(b['book_id'] for b in books))}", book_documents)
+    if cfg.inputs.news.seeds or cfg.inputs.warc:
+        dataset_unit(f"news-{news_fingerprint(cfg, storage)}", lambda: news_documents(cfg, storage, crawl=False))
+    return out
+
+
+def write_kept_and_rejected(table: pa.Table, storage: Storage, documents: str, rejected: str) -> pa.Table:
+    """One pass over the deduplicated rows: kept ones to documents/, rejected ones to
+    rejected/, and the count of each reason back to the driver. File names derive from the
+    rows they hold, so a retried task overwrites its own file instead of adding a copy."""
+    is_rejected = pc.is_valid(table.column("reason"))
+    name = f"part-{_digest(*table.column('doc_id').to_pylist())}.parquet"
+    kept = table.filter(pc.invert(is_rejected)).drop_columns(["reason", "detail"])
+    bad = table.filter(is_rejected)
+    if kept.num_rows:
+        storage.write_table(join(documents, name), [validate(kept, DOCUMENT)], DOCUMENT)
+    if bad.num_rows:
+        storage.write_table(join(rejected, name), [validate(bad, REJECTED)], REJECTED)
+    counts = bad.group_by("reason", use_threads=False).aggregate([("doc_id", "count")]).to_pydict()
+    return pa.table({"reason": [""] + counts["reason"], "n": [kept.num_rows] + counts["doc_id_count"]},
+                    pa.schema([("reason", pa.string()), ("n", pa.int64())]))
+
+
+def dedup_and_write(cfg, storage: Storage, units: list[str], docs_out: str, rejected_out: str) -> Counter:
+    """Exact and near dedup over the committed units, then documents/ and rejected/."""
+    import ray
+
+    counts = Counter()
+    if not units:
+        return counts
+    paths = [storage.resolve(u)[1] for u in units]
+    # No schema given: each unit keeps the signal columns its operators added.
+    docs = ray.data.read_parquet(paths, filesystem=storage.resolve(units[0])[0])
+    if cfg.dedup.exact:
+        docs = docs.map_batches(**_pyarrow(add_exact_keys)).groupby("dedup_key").map_groups(
+            mark_exact_duplicates, batch_format="pyarrow")
+    if cfg.dedup.near.enabled:
+        docs = near_dedup(docs, cfg.dedup, cfg.ray.concurrency)
+    writer = docs.map_batches(write_kept_and_rejected, batch_size=ROWS_PER_FILE, batch_format="pyarrow",
+                              fn_kwargs=dict(storage=storage, documents=docs_out, rejected=rejected_out))
+    for row in writer.take_all():
+        counts[row["reason"]] += row["n"]
+    return counts
