@@ -37,7 +37,7 @@ demo: install
 	@echo "Results: $(CURDIR)/demo_output (report.html for people, shards/manifest.json for trainers)"
 
 test: install
-	RAY_AUTH_MODE=disabled $(VENV)/bin/python -m pytest -q
+	RAY_AUTH_MODE=disabled $(VENV)/bin/python -m pytest -q --durations=25
 
 # Benchmarks (tests/benchmarks; results in tests/benchmarks/results/*.json). datatrove, the
 # baseline of curation_vs_datatrove.py, lives in a venv of its own, outside qazflow's deps.

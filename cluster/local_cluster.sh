@@ -8,6 +8,7 @@
 #   bash cluster/local_cluster.sh status   # exit 0 when head + all workers are up
 #   bash cluster/local_cluster.sh stop     # stops THIS cluster only (see below)
 #   bash cluster/local_cluster.sh stop --all   # `ray stop --force`: every Ray process of this user
+#   bash cluster/local_cluster.sh kill-node 2  # SIGKILL worker node 2's whole session (a lost machine)
 #
 # Environment (defaults in brackets):
 #   RAY_BIN                        ray executable [ray on PATH, else <repo>/.venv/bin/ray];
@@ -309,9 +310,25 @@ cmd_status() {
   ((n >= NUM_NODES)) && dashboard_up
 }
 
+# A node lost as a machine is lost: SIGKILL to its whole session (raylet, object store,
+# agents, worker processes), no chance to say goodbye. The head (0) holds the GCS: losing it
+# is losing the cluster, so only worker nodes can be killed.
+cmd_kill_node() {
+  local i=${1:-} pid sid pids
+  [[ $i =~ ^[0-9]+$ ]] && ((i >= 1 && i <= NUM_WORKERS)) || die "kill-node: give a worker node number, 1..$NUM_WORKERS"
+  pid=$(raylet_pid "$i") || true
+  [[ -n $pid ]] || die "kill-node: node $i is not running"
+  sid=$(sid_of "$pid")
+  [[ -n $sid && $sid != "$(sid_of $$)" ]] || die "kill-node: node $i has no session of its own"
+  mapfile -t pids < <(ps -u "$(id -u)" -o pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }')
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  log "killed node $i: ${#pids[@]} processes of session $sid"
+}
+
 case ${1:-} in
   start)  cmd_start ;;
   stop)   shift; cmd_stop "$@" ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop [--all]|status   (settings: see the top of this file)" >&2; exit 2 ;;
+  kill-node) shift; cmd_kill_node "$@" ;;
+  *) echo "usage: $0 start|stop [--all]|status|kill-node N   (settings: see the top of this file)" >&2; exit 2 ;;
 esac

@@ -30,6 +30,35 @@ def ray_session():
     ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def scanned_books(tmp_path_factory, samples) -> Path:
+    """Two image-only books of four pages each, made from the sample scans (OCR work that
+    lasts long enough to crash or lose a node in the middle of it)."""
+    import pymupdf
+
+    books = tmp_path_factory.mktemp("scans")
+    source = pymupdf.open(samples / "books" / "scanned_kk.pdf")
+    for name, order in (("kitap_a", [0, 1, 0, 1]), ("kitap_b", [1, 0, 0, 1])):
+        doc = pymupdf.open()
+        for page in order:
+            doc.insert_pdf(source, from_page=page, to_page=page)
+        doc.save(books / f"{name}.pdf")
+    return books
+
+
+def ocr_rows(output: Path) -> list[dict]:
+    """The OCR'd page rows written so far (a file a killed run was writing is skipped)."""
+    import pyarrow.parquet as pq
+
+    rows = []
+    for path in (output / "pages").glob("*.parquet"):
+        try:
+            rows += [r for r in pq.read_table(path).to_pylist() if r["method"] == "tesseract"]
+        except Exception:
+            pass
+    return rows
+
+
 def qazflow_bin() -> str:
     found = shutil.which("qazflow", path=str(Path(os.sys.executable).parent)) or shutil.which("qazflow")
     assert found, "the qazflow command is not installed"

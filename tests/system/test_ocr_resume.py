@@ -8,39 +8,14 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pymupdf
-import pytest
 
-from tests.conftest import REPO, qazflow_bin, run_qazflow
-
-
-@pytest.fixture(scope="module")
-def scanned_books(tmp_path_factory, samples) -> Path:
-    """Two image-only books of four pages each, made from the sample scans."""
-    books = tmp_path_factory.mktemp("scans")
-    source = pymupdf.open(samples / "books" / "scanned_kk.pdf")
-    for name, order in (("kitap_a", [0, 1, 0, 1]), ("kitap_b", [1, 0, 0, 1])):
-        doc = pymupdf.open()
-        for page in order:
-            doc.insert_pdf(source, from_page=page, to_page=page)
-        doc.save(books / f"{name}.pdf")
-    return books
+from tests.conftest import REPO, ocr_rows, qazflow_bin, run_qazflow
 
 
 def build_args(books: Path, out: Path) -> list[str]:
     return ["build", f"output={out}", f"inputs.books=[{books}]", "tokenizer.vocab_size=500", "filters.length.min_chars=50",
             "filters.gopher_repetition.enabled=false", "filters.fineweb_quality.enabled=false",
             "dedup.near.enabled=false"]  # pages repeat on purpose, and the two books share them
-
-
-def ocr_rows(out: Path) -> list[dict]:
-    rows = []
-    for path in (out / "pages").glob("*.parquet"):
-        try:
-            rows += [r for r in pq.read_table(path).to_pylist() if r["method"] == "tesseract"]
-        except Exception:  # a file the killed run was writing
-            pass
-    return rows
 
 
 def documents(out: Path) -> dict:
