@@ -123,7 +123,7 @@ class OcrPages:
         if engine == "tesseract":
             t = self.ocr["tesseract"]
             settings = dict(languages=t["languages"].get(language or "default", t["languages"]["default"]),
-                            psm=t["psm"], timeout_s=t["timeout_s"], dpi=self.ocr["dpi"])
+                            psm=t["psm"], timeout_s=t["timeout_s"], dpi=self.ocr["dpi"], backend=t["backend"])
         else:
             e = self.ocr["easyocr"]
             settings = dict(languages=tuple(e["languages"]), gpu=e["gpu"], model_dir=e["model_dir"],

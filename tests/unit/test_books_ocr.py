@@ -68,9 +68,12 @@ def typeset(text: str, points: float = 11, width_inches: float = 8.27) -> tuple[
     return page, "\n".join(lines)
 
 
-@pytest.fixture(scope="module")
-def tesseract() -> TesseractOCR:
-    return TesseractOCR()
+@pytest.fixture(scope="module", params=["api", "cli"])
+def tesseract(request) -> TesseractOCR:
+    """Both ways to run Tesseract: its C API in this process and the command per page."""
+    engine = TesseractOCR(backend=request.param)
+    assert engine.backend == request.param
+    return engine
 
 
 @pytest.mark.parametrize("lang", PAGES)
@@ -110,9 +113,9 @@ def test_tsv_keeps_lines_and_paragraphs_and_averages_word_confidence():
 def test_a_timeout_becomes_an_error_row(tesseract):
     image, _ = typeset(PAGES["en"])
     with pytest.raises(TimeoutError, match="tesseract took longer than 0.01 s"):
-        TesseractOCR(timeout_s=0.01).recognize(image)
+        TesseractOCR(timeout_s=0.01, backend=tesseract.backend).recognize(image)
     row = {"book_id": "b1", "page": 4, "uri": "b1.pdf", "method": "none", "route_reason": "no text layer"}
-    read = OcrPage("tesseract", timeout_s=0.01)(row, image)
+    read = OcrPage("tesseract", timeout_s=0.01, backend=tesseract.backend)(row, image)
     assert read["text"] is None and read["error"].startswith("TimeoutError: tesseract took longer")
     assert read["method"] == "tesseract" and read["route_reason"] == "no text layer" and read["seconds"] > 0
 
@@ -137,9 +140,22 @@ def test_config_hash_follows_the_settings_that_change_output():
     assert base not in others and len(others) == 3
 
 
+def test_the_engine_is_usable_after_a_timeout(tesseract):
+    """The API keeps its models across pages: a page stopped by the timeout must not leave
+    the next page with the previous one's image or half its results."""
+    slow = TesseractOCR(timeout_s=0.01, backend=tesseract.backend)
+    image, reference = typeset(PAGES["ru"])
+    with pytest.raises(TimeoutError):
+        slow.recognize(image)
+    slow.timeout_s = 120
+    assert cer(reference, slow.recognize(image).text) < 0.05
+
+
 def test_setup_errors_are_clear():
     with pytest.raises(ValueError, match=r"no Tesseract language data for xyz \(install tesseract-ocr-xyz\)"):
         TesseractOCR(languages="kaz+xyz")
+    with pytest.raises(ValueError, match="backend must be auto, api or cli"):
+        TesseractOCR(backend="gpu")
     with pytest.raises(ValueError, match="unknown OCR engine 'abbyy'"):
         engine_for("abbyy")
 
