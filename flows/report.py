@@ -53,7 +53,7 @@ def build_report(cfg: DictConfig, run: dict) -> dict:
         "news": run["news"],
         "ledger": run.get("ledger"),
         "shards": {k: shards[k] for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")}
-        | {k: shards.get(k) for k in ("fertility", "tokenizer_sample")},
+        | {k: shards.get(k) for k in ("fertility", "tokenizer_sample", "failed")},
         "sft": run.get("sft"),
         "timings": {name: run[name]["seconds"] for name in ("pages", "curate", "shards") if run[name]}
         | {"total": run["seconds"]},
