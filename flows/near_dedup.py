@@ -117,9 +117,19 @@ class NearDedupSettings:
 
 # ---------------------------------------------------------------- block functions (run on workers)
 
+def _sign_documents(table: pa.Table, settings: dict) -> pa.Table:
+    """The documents with their `minhash`; one the signer fails on is rejected here, on
+    the document itself, so it leaves near-dedup as an error row whatever path it takes."""
+    return NearDedupSettings(**settings).signer()(table)
+
+
 def _sign(table: pa.Table, settings: dict) -> pa.Table:
     s = NearDedupSettings(**settings)
     return signed_documents(table, s.signer(), s.score_column, with_text=s.verify and s.verify_on == "text")
+
+
+def _without_signature(table: pa.Table) -> pa.Table:
+    return table.drop_columns(["minhash"]) if "minhash" in table.column_names else table
 
 
 def _band_rows(signed: pa.Table, bands: int, rows: int, shards: int) -> pa.Table:
@@ -141,6 +151,10 @@ def _payload_rows(signed: pa.Table, payload: str, shards: int) -> pa.Table:
 def _rekey(table: pa.Table, key: str, shards: int) -> pa.Table:
     table = table.drop_columns([SHARD]) if SHARD in table.column_names else table
     return with_shard(table, key, shards)
+
+
+def _documents_by_id(table: pa.Table, shards: int) -> pa.Table:
+    return _rekey(_without_signature(table), "doc_id", shards)
 
 
 def _adjacency(edges: pa.Table, both_ways: bool, shards: int) -> pa.Table:
@@ -170,6 +184,7 @@ def _removed(verdicts: pa.Table) -> pa.Table:
 
 
 def _with_null_cluster(table: pa.Table) -> pa.Table:
+    table = _without_signature(table)
     if "dedup_cluster" in table.column_names:
         table = table.drop_columns(["dedup_cluster"])
     return table.append_column("dedup_cluster", pa.nulls(len(table), pa.string()))
@@ -217,7 +232,9 @@ def near_dedup(docs, cfg_dedup: DictConfig, concurrency: int | None = None, stat
     keeper get `reason="NearDedup"` and `detail="near duplicate of <keeper> (cluster <id>,
     jaccard 0.87)"` (the MinHash estimate against the keeper); every row gets
     `dedup_cluster`, the cluster's smallest doc_id on its kept and removed members, null
-    elsewhere. Rejected rows pass through untouched. `cfg_dedup` is the `dedup` section (or
+    elsewhere. Rejected rows pass through untouched; a document the signer fails on is
+    rejected with `reason="NearDedup"`, `detail="MinHashSignature failed: <type>: <message>"`.
+    `cfg_dedup` is the `dedup` section (or
     its `near` part); `concurrency` caps parallel tasks per step (null: Ray decides);
     `stats`, when given, is filled with the counters that are also logged and seconds per
     step (`candidate_edges` counts a pair once per shuffle group that found it).
@@ -236,20 +253,20 @@ def near_dedup(docs, cfg_dedup: DictConfig, concurrency: int | None = None, stat
         seconds[step] = round(now - clock[0], 2)
         clock[0] = now
 
-    # The documents are read twice (signatures now, verdicts at the end): keep them.
-    docs = docs.materialize()
+    # The documents are read twice (signatures now, verdicts at the end): keep them, signed.
+    docs = plan.map(docs, _sign_documents, settings=asdict(settings)).materialize()
     # Every sort shuffle below makes one partition per block of its input: one block would
     # put all the work on one core, hundreds of small ones cost a task each. So: a few
     # blocks per CPU, or one per BYTES_PER_GROUP of documents for corpora bigger than that.
     blocks = max(plan.min_groups, math.ceil(docs.size_bytes() / BYTES_PER_GROUP))
     if not blocks <= docs.num_blocks() <= 2 * blocks:
         docs = docs.repartition(blocks).materialize()
-    lap("upstream")
+    lap("upstream")  # includes signing, done on the documents themselves
     if settings.shuffle:  # materialize() gave `docs` a context of its own; nothing global changes
         docs.context.shuffle_strategy = settings.shuffle
     if not docs.count():
-        return docs
-    columns = list(docs.schema().names)
+        return plan.map(docs, _without_signature)
+    columns = [c for c in docs.schema().names if c != "minhash"]
     if settings.score_column and settings.score_column not in columns:
         raise NearDedupError(f"dedup.near.score_column: no column {settings.score_column!r} in the documents")
     signed = plan.map(docs, _sign, settings=asdict(settings)).materialize()
@@ -288,7 +305,7 @@ def near_dedup(docs, cfg_dedup: DictConfig, concurrency: int | None = None, stat
 
     parts = math.ceil(docs.size_bytes() / BYTES_PER_GROUP)
     shards = max(plan.min_groups, parts)
-    merged = plan.map(plan.split(docs, parts), _rekey, key="doc_id", shards=shards).union(
+    merged = plan.map(plan.split(docs, parts), _documents_by_id, shards=shards).union(
         plan.map(verdicts, _verdict_rows, shards=shards))
     return plan.shuffle(merged, apply_verdict_rows, shards, columns=columns)
 

@@ -81,11 +81,16 @@ class ReadBookPages:
     def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
         for book in batch.to_pylist():
             done = set(book["done"] or [])
+            rows = []
             try:
-                rows = [r for r in self._pages(book) if r["page"] not in done]
-            except Exception as exc:  # unreadable file, or a surprise while routing: the book's error row
-                rows = [page_row(book["book_id"], 0, book["uri"], "none", frame=0,
-                                 error=f"cannot open: {failure(exc)}")]
+                for row in self._pages(book):
+                    if row["page"] not in done:
+                        rows.append(row)
+            except Exception as exc:  # unreadable file, or a surprise while routing: the book's error row,
+                # after the pages read before it
+                rows.append(page_row(book["book_id"], 0, book["uri"], "none", frame=0,
+                                     error=f"cannot open: {failure(exc)}" if not rows else
+                                     f"reading stopped after page {rows[-1]['page']}: {failure(exc)}"))
             rows = [{**r, "language": book["language"]} for r in rows]
             if rows:
                 yield validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
@@ -148,21 +153,26 @@ class OcrPages:
         rows = []
         for row in batch.to_pylist():
             if needs_ocr(row):
-                engine = self._engine(row["language"])
                 try:
-                    image = self._image(row)
-                except Exception as exc:  # a pixel bomb, a damaged page: this page fails, the book goes on
-                    row = {**row, "method": engine.engine.name, "error": f"cannot render page: {failure(exc)}"}
-                else:
-                    read = engine(row, image)
-                    try:
-                        row = self._repaired(self._checked(row, read, engine, image))
-                    except Exception as exc:  # a surprise in the checks costs this page its checks, not its text
-                        row = {**read, "ocr_language": reading_languages(engine),
-                               "reocr_reason": f"language check failed: {failure(exc)}"}
+                    row = self._read(row)
+                except Exception as exc:  # anything else on one page (an engine that will not start): its error
+                    row = {**row, "method": self.ocr["engine"], "error": f"cannot OCR page: {failure(exc)}"}
                 row["config_hash"] = self.config_hash
             rows.append(row)
         return validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
+
+    def _read(self, row: dict) -> dict:
+        engine = self._engine(row["language"])
+        try:
+            image = self._image(row)
+        except Exception as exc:  # a pixel bomb, a damaged page: this page fails, the book goes on
+            return {**row, "method": engine.engine.name, "error": f"cannot render page: {failure(exc)}"}
+        read = engine(row, image)
+        try:
+            return self._repaired(self._checked(row, read, engine, image))
+        except Exception as exc:  # a surprise in the checks costs this page its checks, not its text
+            return {**read, "ocr_language": reading_languages(engine),
+                    "reocr_reason": f"language check failed: {failure(exc)}"}
 
     def _checked(self, page: dict, read: dict, engine: OcrPage, image) -> dict:
         """The page as read, with its language checked and, where it needs it, read again."""

@@ -49,11 +49,11 @@ def build_report(cfg: DictConfig, run: dict) -> dict:
             "balanced": curate["documents_in"] == curate["kept"] + rejected_total,
         },
         "stages": stage_table(curate, run["curation_stages"]),
-        "pages": {k: run["pages"][k] for k in ("books", "pages", "by_method")} if run["pages"] else None,
+        "pages": {k: run["pages"].get(k) for k in ("books", "pages", "by_method", "failed")} if run["pages"] else None,
         "news": run["news"],
         "ledger": run.get("ledger"),
         "shards": {k: shards[k] for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")}
-        | {k: shards.get(k) for k in ("fertility", "tokenizer_sample")},
+        | {k: shards.get(k) for k in ("fertility", "tokenizer_sample", "failed")},
         "sft": run.get("sft"),
         "timings": {name: run[name]["seconds"] for name in ("pages", "curate", "shards") if run[name]}
         | {"total": run["seconds"]},

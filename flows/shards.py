@@ -21,7 +21,7 @@ from flows.runtime import actor_pool, log
 from flows.stages import stage_key
 from flows.storage import Storage, is_s3, join
 from operators.tokens.bpe import FillLanguage, Fertility, SampleForTraining, Tokenize, special_ids, \
-    train_bpe, training_fractions
+    tokenization_failures, train_bpe, training_fractions
 from operators.tokens.reader import PackedReader
 from operators.tokens.shards import ShardPacker
 from schemas import DOCUMENT, ShardEntry, ShardManifest
@@ -29,6 +29,7 @@ from schemas import DOCUMENT, ShardEntry, ShardManifest
 MANIFEST = "manifest.json"
 TOKENIZER = "tokenizer.json"
 PARTITION_COLUMNS = ("source", "lang")
+MAX_LISTED_FAILURES = 100  # report.json lists this many failed documents by id; the count is always whole
 
 
 def sha256(data: bytes) -> str:
@@ -119,6 +120,7 @@ def build_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -
 
     entries: list[ShardEntry] = []
     fertility, by_source, by_lang = Fertility(), Counter(), Counter()
+    failures: list[dict] = []  # documents the tokenizer failed on: in documents/, not in any shard
     local = not is_s3(shards_dir)
     with tempfile.TemporaryDirectory(prefix="qazflow-shards-") as tmp:
         work_dir = shards_dir if local else tmp
@@ -134,6 +136,8 @@ def build_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -
                     Tokenize, fn_constructor_args=(tokenizer_json, cfg.shards.max_doc_tokens),
                     compute=actor_pool(cfg), batch_size=cfg.shards.batch_size, batch_format="pyarrow")
                 for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow"):
+                    batch, failed = tokenization_failures(batch)
+                    failures += failed
                     fertility.add(batch)
                     for source, lang, n in zip(batch.column("source").to_pylist(), batch.column("lang").to_pylist(),
                                                batch.column("n_tokens").to_pylist()):
@@ -159,8 +163,11 @@ def build_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -
     )
     storage.write_text(join(shards_dir, MANIFEST), manifest.to_json())  # last; temp + rename / one PUT
     info = stages.finish("shards", key, started, {**manifest.totals, "fertility": fertility.report(),
-                                                  "tokenizer_sample": sample_shares})
-    log(f"shards: {info['n_shards']} shards, {info['n_docs']} documents, {info['n_tokens']} tokens")
+                                                  "tokenizer_sample": sample_shares,
+                                                  "failed": {"documents": len(failures),
+                                                             "first": failures[:MAX_LISTED_FAILURES]}})
+    log(f"shards: {info['n_shards']} shards, {info['n_docs']} documents, {info['n_tokens']} tokens"
+        + (f", {len(failures)} document(s) failed to tokenize" if failures else ""))
     return info
 
 

@@ -91,6 +91,13 @@ class BookAssembly:
     name = "BookAssembly"
 
     def __call__(self, book_id: str, uri: str, pages: list[dict], title: str | None = None) -> dict:
+        try:
+            return self._assemble(book_id, uri, pages, title)
+        except Exception as exc:  # one book's surprise (a page row of the wrong shape, a bug) costs that book only
+            return error_document(SOURCE, uri, book_id, self.name, f"cannot assemble: {type(exc).__name__}: {exc}",
+                                  title=title, book_id=book_id)
+
+    def _assemble(self, book_id: str, uri: str, pages: list[dict], title: str | None) -> dict:
         pages = sorted(pages, key=lambda p: p["page"])
         real = [p for p in pages if p["page"] > 0]
         columns = {"book_id": book_id, "n_pages": len(real)}

@@ -89,7 +89,11 @@ class BookMatch:
 
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        return data.decode("utf-16"), []
+        try:
+            return data.decode("utf-16"), []
+        except UnicodeDecodeError as exc:  # cut off mid-character, or a lone surrogate
+            return data.decode("utf-16", errors="replace"), [
+                f"{name}: damaged UTF-16 (byte {exc.start}); unreadable characters replaced by \ufffd"]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -155,48 +159,60 @@ def parse_catalog(data: bytes, name: str = "catalog") -> Catalog:
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue  # blank line, or a row of empty cells
-        if header is None:
-            header = [_header_name(c) for c in cells]
-            if "book_id" not in header and "file" not in header:
-                problems.append(f"{name} line {line}: the header names neither book_id nor file "
-                                f"(found: {', '.join(header)}); no row can be read")
-                return Catalog([], problems)
-            duplicates = sorted({h for h in header if h and header.count(h) > 1})
-            if duplicates:
-                problems.append(f"{name} line {line}: repeated column(s) {', '.join(duplicates)}; the first is used")
-            continue
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            problems.append(f"{name} line {line}: {len(cells)} fields but the header has {len(header)} "
-                            "(an unquoted delimiter inside a value?); row skipped")
-            continue
-        values: dict[str, str] = {}
-        for column, cell in zip(header, cells):
-            if column and column not in values:
-                values[column] = cell.strip()
-        known = {c: (values.get(c) or None) for c in COLUMNS}
-        known["file"] = normalize_file(known["file"])
-        known["language"] = normalize_language(known["language"])
-        if not known["book_id"]:
-            if not known["file"]:
-                problems.append(f"{name} line {line}: neither book_id nor file given; row skipped")
+        if header is not None:
+            try:
+                row = _catalog_row(cells, header, line, name, seen_ids, seen_files, problems)
+            except Exception as exc:  # one row's surprise costs that row only
+                problems.append(f"{name} line {line}: {type(exc).__name__}: {exc}; row skipped")
                 continue
-            known["book_id"] = _stem(known["file"])
-        if known["book_id"] in seen_ids:
-            problems.append(f"{name} line {line}: book_id {known['book_id']!r} already on line "
-                            f"{seen_ids[known['book_id']]}; row skipped")
+            if row is not None:
+                rows.append(row)
             continue
-        if known["file"] and known["file"] in seen_files:
-            problems.append(f"{name} line {line}: file {known['file']!r} already on line "
-                            f"{seen_files[known['file']]}; row skipped")
-            continue
-        seen_ids[known["book_id"]] = line
-        if known["file"]:
-            seen_files[known["file"]] = line
-        extra = {k: v for k, v in values.items() if k not in COLUMNS and v}
-        rows.append(CatalogRow(line=line, metadata=extra, **known))
+        header = [_header_name(c) for c in cells]
+        if "book_id" not in header and "file" not in header:
+            problems.append(f"{name} line {line}: the header names neither book_id nor file "
+                            f"(found: {', '.join(header)}); no row can be read")
+            return Catalog([], problems)
+        duplicates = sorted({h for h in header if h and header.count(h) > 1})
+        if duplicates:
+            problems.append(f"{name} line {line}: repeated column(s) {', '.join(duplicates)}; the first is used")
     if header is None:
         problems.append(f"{name}: empty catalog")
     return Catalog(rows, problems)
+
+
+def _catalog_row(cells: list[str], header: list[str], line: int, name: str, seen_ids: dict[str, int],
+                 seen_files: dict[str, int], problems: list[str]) -> CatalogRow | None:
+    """One data row → its catalog entry, or None (and a problem) when it is skipped."""
+    if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+        problems.append(f"{name} line {line}: {len(cells)} fields but the header has {len(header)} "
+                        "(an unquoted delimiter inside a value?); row skipped")
+        return None
+    values: dict[str, str] = {}
+    for column, cell in zip(header, cells):
+        if column and column not in values:
+            values[column] = cell.strip()
+    known = {c: (values.get(c) or None) for c in COLUMNS}
+    known["file"] = normalize_file(known["file"])
+    known["language"] = normalize_language(known["language"])
+    if not known["book_id"]:
+        if not known["file"]:
+            problems.append(f"{name} line {line}: neither book_id nor file given; row skipped")
+            return None
+        known["book_id"] = _stem(known["file"])
+    if known["book_id"] in seen_ids:
+        problems.append(f"{name} line {line}: book_id {known['book_id']!r} already on line "
+                        f"{seen_ids[known['book_id']]}; row skipped")
+        return None
+    if known["file"] and known["file"] in seen_files:
+        problems.append(f"{name} line {line}: file {known['file']!r} already on line "
+                        f"{seen_files[known['file']]}; row skipped")
+        return None
+    seen_ids[known["book_id"]] = line
+    if known["file"]:
+        seen_files[known["file"]] = line
+    extra = {k: v for k, v in values.items() if k not in COLUMNS and v}
+    return CatalogRow(line=line, metadata=extra, **known)
 
 
 def _local(uri: str) -> str:

@@ -40,6 +40,7 @@ _MAX32 = np.uint32(0xFFFFFFFF)
 # in cache (one 32 MB block for a whole batch measured 5x slower than this).
 _CHUNK_CELLS = 1 << 20
 _digest = methodcaller("digest")
+REJECTION = "NearDedup"  # the curation stage a signing failure is counted under in the report
 
 
 def normalize(texts: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
@@ -95,6 +96,8 @@ class MinHashSignature:
     list needs no offsets: `band_keys` reads a batch as one (rows, num_perm) numpy matrix.
     """
 
+    name = "MinHashSignature"
+
     def __init__(self, num_perm: int = 128, seed: int = 1, shingle_size: int = 5, unit: str = "char"):
         if unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
@@ -106,30 +109,55 @@ class MinHashSignature:
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
         self.column_type = pa.list_(pa.uint32(), num_perm)
 
-    def signatures(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-        """(len(texts), num_perm) uint32 signatures of normalized texts, and which have any shingle."""
+    def _sign(self, text: str, out: np.ndarray) -> bool:
+        """Writes the signature of one normalized text into `out`; False when it has no shingle."""
+        hashes = _fmix32(sha1_hash32(_shingle_set(text, self.shingle_size, self.unit)))
+        step = max(_CHUNK_CELLS // self.num_perm, 1)
+        for lo in range(0, len(hashes), step):
+            permuted = hashes[lo : lo + step, None] * self.a  # uint32 wraps: that is the mod 2^32
+            permuted += self.b
+            np.minimum(out, permuted.min(axis=0), out=out)
+        return len(hashes) > 0
+
+    def signatures(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """(len(texts), num_perm) uint32 signatures of normalized texts, which have any
+        shingle, and per text the failure that kept it unsigned ("TypeError: ..."), else None."""
         out = np.full((len(texts), self.num_perm), _MAX32, dtype=np.uint32)
         valid = np.zeros(len(texts), dtype=bool)
-        step = max(_CHUNK_CELLS // self.num_perm, 1)
+        errors: list[str | None] = [None] * len(texts)
         for i, text in enumerate(texts):
-            hashes = _fmix32(sha1_hash32(_shingle_set(text or "", self.shingle_size, self.unit)))
-            valid[i] = len(hashes) > 0
-            for lo in range(0, len(hashes), step):
-                permuted = hashes[lo : lo + step, None] * self.a  # uint32 wraps: that is the mod 2^32
-                permuted += self.b
-                np.minimum(out[i], permuted.min(axis=0), out=out[i])
-        return out, valid
+            try:
+                valid[i] = self._sign(text or "", out[i])
+            except Exception as exc:  # one document's surprise costs that document only
+                out[i] = _MAX32
+                errors[i] = f"{type(exc).__name__}: {exc}"
+        return out, valid, errors
 
     def __call__(self, table: pa.Table) -> pa.Table:
+        """`table` with `minhash` added. A document that cannot be signed is rejected
+        (reason "NearDedup", detail naming this operator and the exception) when the
+        table carries `reason`/`detail`, as curation batches do."""
         texts = normalize(table["text"])
         if "reason" in table.column_names:  # rejected rows pass through unsigned
             texts = pc.if_else(pc.is_null(table["reason"]), texts, pa.scalar(None, texts.type))
-        sigs, valid = self.signatures(texts.to_pylist())
+        sigs, valid, errors = self.signatures(texts.to_pylist())
         column = pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel()), type=self.column_type,
                                                    mask=pa.array(~valid))
         if "minhash" in table.column_names:  # recomputing on a rerun replaces, never duplicates
-            return table.set_column(table.column_names.index("minhash"), "minhash", column)
-        return table.append_column("minhash", column)
+            table = table.set_column(table.column_names.index("minhash"), "minhash", column)
+        else:
+            table = table.append_column("minhash", column)
+        if any(errors) and "reason" in table.column_names:
+            failed = pa.array([e is not None for e in errors])
+            details = pa.array([f"{self.name} failed: {e}" if e else None for e in errors], pa.string())
+            for name, new in (("reason", pa.scalar(REJECTION, pa.string())), ("detail", details)):
+                old = table[name].cast(pa.string()) if name in table.column_names else pa.nulls(len(table), pa.string())
+                column = pc.if_else(failed, new, old)
+                if name in table.column_names:
+                    table = table.set_column(table.column_names.index(name), name, column)
+                else:
+                    table = table.append_column(name, column)
+        return table
 
 
 def lsh_params(threshold: float, num_perm: int, false_positive_weight: float = 0.5,

@@ -88,19 +88,21 @@ def signed_documents(table: pa.Table, signer: MinHashSignature, score_column: st
                      with_text: bool = False) -> pa.Table:
     """The kept documents that have a signature, as `(doc_id, score, n_chars, minhash[, text])`.
 
-    Rejected rows and texts without a single shingle are left out: they can be nobody's
-    duplicate. `score` is `score_column` as float64, null where absent.
+    Rejected rows (among them documents the signer failed on) and texts without a single
+    shingle are left out: they can be nobody's duplicate. A table that already has
+    `minhash` (signed by `signer` earlier in the flow) is not signed again. `score` is
+    `score_column` as float64, null where absent.
     """
+    if "minhash" not in table.column_names:
+        table = signer(table)
     kept = table.filter(pc.is_null(table["reason"])) if "reason" in table.column_names else table
-    signed = signer(kept.select(["text"]))
-    valid = pc.is_valid(signed["minhash"])
-    kept, signed = kept.filter(valid), signed.filter(valid)
+    kept = kept.filter(pc.is_valid(kept["minhash"]))
     if score_column and score_column in kept.column_names:
         score = kept[score_column].cast(pa.float64())
     else:
         score = pa.nulls(len(kept), pa.float64())
     columns = {"doc_id": _chunked(kept["doc_id"], pa.string()), "score": score,
-               "n_chars": kept["n_chars"].cast(pa.int64()), "minhash": signed["minhash"]}
+               "n_chars": kept["n_chars"].cast(pa.int64()), "minhash": kept["minhash"]}
     if with_text:
         columns["text"] = _chunked(kept["text"], pa.string())
     return pa.table(columns)

@@ -34,13 +34,25 @@ def exact_key(text: str) -> str:
 
 def add_exact_keys(table: pa.Table) -> pa.Table:
     """Adds `dedup_key`: the text key for kept rows; the doc_id for rejected ones, so a
-    rejected row always forms a group of its own and is never chosen over a kept one."""
-    keys = [
-        exact_key(text) if reason is None else f"rejected:{doc_id}"
-        for text, reason, doc_id in zip(
-            table.column("text").to_pylist(), table.column("reason").to_pylist(), table.column("doc_id").to_pylist()
-        )
-    ]
+    rejected row always forms a group of its own and is never chosen over a kept one.
+    A document whose key cannot be computed is rejected (ExactDedup, with the exception)."""
+    keys, failures = [], {}
+    for i, (text, reason, doc_id) in enumerate(zip(table.column("text").to_pylist(),
+                                                   table.column("reason").to_pylist(),
+                                                   table.column("doc_id").to_pylist())):
+        if reason is None:
+            try:
+                keys.append(exact_key(text))
+                continue
+            except Exception as exc:  # one document's surprise costs that document only
+                failures[i] = f"cannot compute the exact-duplicate key: {type(exc).__name__}: {exc}"
+        keys.append(f"rejected:{doc_id}")
+    if failures:
+        for name, value in (("reason", lambda i, old: "ExactDedup" if i in failures else old),
+                            ("detail", lambda i, old: failures.get(i, old))):
+            index = table.schema.get_field_index(name)
+            values = [value(i, old) for i, old in enumerate(table.column(name).to_pylist())]
+            table = table.set_column(index, name, pa.array(values, pa.string()))
     return table.append_column("dedup_key", pa.array(keys, pa.string()))
 
 

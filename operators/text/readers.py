@@ -167,7 +167,11 @@ class TextReader:
         for batch in parquet.iter_batches(batch_size=1024, columns=columns):
             for record in batch.to_pylist():
                 row_no += 1
-                yield self._record(uri, f"{uri}:{row_no}", record)
+                where = f"{uri}:{row_no}"
+                try:
+                    yield self._record(uri, where, record)
+                except Exception as exc:  # one record's surprise costs that row only
+                    yield self._error(uri, where, f"row {row_no}: {type(exc).__name__}: {exc}")
         if row_no == 0:
             yield self._error(uri, uri, "empty file: no rows")
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas import SHARD
 from schemas.shard import TOKEN_TYPE
@@ -66,8 +67,10 @@ class Tokenize:
     """Documents → shard rows; a document longer than `max_doc_tokens` becomes several
     rows with `chunk` 0, 1, ... Loads the tokenizer once per actor.
 
-    Also returns `n_words` and `n_chars` (on chunk 0) for the fertility report; the
-    shard writer drops them.
+    Also returns `n_words` and `n_chars` (on chunk 0) for the fertility report, and
+    `error`: null, or for a document the tokenizer failed on, its one row (no tokens)
+    says why ("TypeError: ..."); `tokenization_failures` takes such rows out before the
+    shard writer, which drops the extra columns.
     """
 
     def __init__(self, tokenizer_json: str, max_doc_tokens: int = 0):
@@ -76,13 +79,29 @@ class Tokenize:
         self.tokenizer = Tokenizer.from_str(tokenizer_json)
         self.max_doc_tokens = max_doc_tokens
 
+    def _encode(self, texts: list[str]) -> tuple[list, list[str | None]]:
+        """Token ids per text and per text the failure that left it without any."""
+        try:
+            return [e.ids for e in self.tokenizer.encode_batch_fast(texts, add_special_tokens=False)], \
+                [None] * len(texts)
+        except Exception:  # one bad document fails the whole batch call: find it, keep the others
+            ids, errors = [], []
+            for text in texts:
+                try:
+                    ids.append(self.tokenizer.encode(text, add_special_tokens=False).ids)
+                    errors.append(None)
+                except Exception as exc:
+                    ids.append([])
+                    errors.append(f"{type(exc).__name__}: {exc}")
+            return ids, errors
+
     def __call__(self, table: pa.Table) -> pa.Table:
         texts = table.column("text").to_pylist()
-        encodings = self.tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+        encodings, errors = self._encode(texts)
         rows = []  # (document index, chunk, ids)
         step = self.max_doc_tokens or None
         for i, e in enumerate(encodings):
-            ids = np.asarray(e.ids, dtype=np.uint32)
+            ids = np.asarray(e, dtype=np.uint32)
             if step is None or len(ids) <= step:
                 rows.append((i, 0, ids))
             else:
@@ -92,8 +111,11 @@ class Tokenize:
         offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int32)
         flat = np.concatenate([r[2] for r in rows]) if rows else np.zeros(0, np.uint32)
         first = np.array([r[1] == 0 for r in rows], dtype=bool)
-        words = np.array([len(t.split()) for t in texts], dtype=np.int64)[index.to_numpy()] * first
-        chars = np.array([len(t) for t in texts], dtype=np.int64)[index.to_numpy()] * first
+        ok = np.array([e is None for e in errors], dtype=bool)[index.to_numpy()]
+        words = np.array([len(t.split()) if isinstance(t, str) else 0 for t in texts],
+                         dtype=np.int64)[index.to_numpy()] * first * ok
+        chars = np.array([len(t) if isinstance(t, str) else 0 for t in texts],
+                         dtype=np.int64)[index.to_numpy()] * first * ok
         return pa.table(
             {
                 "doc_id": table.column("doc_id").take(index),
@@ -103,8 +125,19 @@ class Tokenize:
                 "n_tokens": pa.array(lengths, pa.int32()),
                 "chunk": pa.array([r[1] for r in rows], pa.int32()),
                 "n_words": pa.array(words), "n_chars": pa.array(chars),
+                "error": pa.array([errors[r[0]] for r in rows], pa.string()),
             },
-        ).cast(pa.schema([*SHARD, pa.field("n_words", pa.int64()), pa.field("n_chars", pa.int64())]))
+        ).cast(pa.schema([*SHARD, pa.field("n_words", pa.int64()), pa.field("n_chars", pa.int64()),
+                          pa.field("error", pa.string())]))
+
+
+def tokenization_failures(table: pa.Table) -> tuple[pa.Table, list[dict]]:
+    """`Tokenize` output → (the rows to shard, `{"doc_id", "error"}` of each failed document)."""
+    if "error" not in table.column_names or not table["error"].null_count < len(table):
+        return table, []
+    failed = pc.is_valid(table["error"])
+    bad = table.filter(failed).select(["doc_id", "error"]).to_pylist()
+    return table.filter(pc.invert(failed)), bad
 
 
 def training_fractions(chars: dict[tuple[str, str], int], lang_weights: dict[str, float],

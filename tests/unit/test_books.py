@@ -1,8 +1,13 @@
 """Page routing and book assembly on real PDFs made with PyMuPDF (no Ray)."""
+import io
+import random
 import re
+import struct
+import zlib
 
 import pymupdf
 import pytest
+from PIL import Image
 
 from operators.books.assemble import BookAssembly, assemble_text
 from operators.books.pdf import PdfTextLayer
@@ -183,3 +188,135 @@ def test_an_exception_while_routing_one_page_fails_that_page_only(monkeypatch):
     rows = list(PdfTextLayer()("b", "b.pdf", make_pdf(pages)))
     assert [(r["page"], r["method"]) for r in rows] == [(1, "textlayer"), (2, "none"), (3, "textlayer")]
     assert rows[1]["error"] == "cannot route page: RuntimeError: routing bug on page 2"
+
+
+# ---------------------------------------------------------------- hostile scans, end to end without Ray
+# What the pages stage does to each book (flows.pages: routing, then rendering and OCR of
+# the pages that need it), what the ledger then says, and whether `qazflow status` lists
+# the file as damaged. Each hostile input must end as an error row or a flag.
+
+def png_bytes(size=(80, 50), header_only=False) -> bytes:
+    if header_only:  # only claims its size: signature, IHDR, an empty IDAT, IEND
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", *size, 8, 0, 0, 0, 0)) \
+            + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+    sink = io.BytesIO()
+    Image.new("L", size, 255).save(sink, "PNG")
+    return sink.getvalue()
+
+
+def tiff_header(width: int, height: int) -> bytes:
+    """A one-strip 8-bit grayscale TIFF whose header claims width × height, with 16 bytes of pixels."""
+    tags = [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 0),
+            (278, 4, height), (279, 4, 16)]
+    ifd_size = 2 + 12 * len(tags) + 4
+    data_at = 8 + ifd_size
+    tags = [(t, kind, data_at if t == 273 else v) for t, kind, v in tags]
+    ifd = struct.pack("<H", len(tags)) + b"".join(
+        struct.pack("<HHI", t, kind, 1) + (struct.pack("<HH", v, 0) if kind == 3 else struct.pack("<I", v))
+        for t, kind, v in tags) + struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + b"\x80" * 16
+
+
+def pdf_embedding_image_of(width: int, height: int) -> bytes:
+    """A one-page scan whose embedded image claims width × height (a few bytes of data)."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    pix = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 20, 20), False)
+    pix.clear_with(200)
+    page.insert_image(page.rect, pixmap=pix)
+    xref = page.get_images(full=True)[0][0]
+    doc.xref_set_key(xref, "Width", str(width))
+    doc.xref_set_key(xref, "Height", str(height))
+    return doc.tobytes()
+
+
+def encrypted_pdf() -> bytes:
+    doc = pymupdf.open()
+    doc.new_page().insert_text((50, 50), "secret")
+    return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+
+
+def truncated_pdf() -> bytes:
+    data = twelve_page_pdf()
+    return data[: [m.start() for m in re.finditer(rb"\d+ 0 obj\n<</Type/Page/", data)][7]]
+
+
+def read_book_as_the_pages_stage_does(book: dict) -> list[dict]:
+    import pyarrow as pa
+
+    from flows.pages import PAGES, OcrPages, ReadBookPages, needs_ocr
+    from flows.storage import Storage
+    from schemas import validate
+
+    storage = Storage()
+    routed = [r for t in ReadBookPages(storage, PdfTextLayer())(pa.Table.from_pylist([{**book, "done": []}]))
+              for r in t.to_pylist()]
+    ocr = {"engine": "tesseract", "dpi": 100, "max_pixels": 80_000_000, "language_check": {"enabled": False},
+           "letter_repair": {"enabled": False},
+           "tesseract": {"languages": {"default": "eng"}, "psm": 6, "timeout_s": 60}}
+    reader = OcrPages(storage, ocr, "cfg")
+    return [r for r in routed if not needs_ocr(r)] + [
+        reader(validate(pa.Table.from_pylist([r], schema=PAGES), PAGES)).to_pylist()[0]
+        for r in routed if needs_ocr(r)]
+
+
+# (what is on disk: path → bytes, what the ledger must say: status, text in status_detail or
+#  file_warning, and whether `qazflow status` lists the file as damaged)
+HOSTILE = {
+    "zero-byte PDF": ({"b.pdf": b""}, "failed", "cannot open PDF", False),
+    "random bytes named .pdf": ({"b.pdf": bytes(random.Random(7).randbytes(4096))}, "failed", "cannot open PDF",
+                                False),
+    "encrypted PDF": ({"b.pdf": encrypted_pdf}, "failed", "encrypted PDF (password required)", False),
+    "0-page PDF": ({"b.pdf": lambda: hand_written_pdf(0)}, "failed", "PDF has no pages", False),
+    "truncated PDF, repaired": ({"b.pdf": truncated_pdf}, "done", "repaired: 7 of 12 pages recovered", True),
+    "PDF embedding a 50000×50000 image": ({"b.pdf": lambda: pdf_embedding_image_of(50_000, 50_000)}, "failed",
+                                          "embeds an image of 50000×50000", False),
+    "TIFF claiming 50000×50000": ({"b.tif": lambda: tiff_header(50_000, 50_000)}, "failed",
+                                  "refused before decoding", False),
+    "one-PNG folder claiming 50000×50000": ({"b/0001.png": lambda: png_bytes((50_000, 50_000), True)}, "failed",
+                                            "refused before decoding", False),
+    "one-PNG folder over max_pixels only": ({"b/0001.png": lambda: png_bytes((10_000, 10_000), True)}, "failed",
+                                            "100,000,000 pixels > max_pixels=80,000,000", False),
+    "zero-byte PNG in a folder": ({"b/0001.png": b"", "b/0002.png": png_bytes}, "done",
+                                  "1 page(s) failed: unreadable image", False),
+    "one-PNG folder": ({"b/0001.png": png_bytes}, "done", "all pages read", False),
+    "multi-PNG folder with a bomb in it": ({"b/0001.png": png_bytes, "b/0002.png": lambda: png_bytes(
+        (50_000, 50_000), True), "b/0010.png": png_bytes}, "done", "1 page(s) failed", False),
+}
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # 100 Mpx: expected, and refused
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_scans_end_as_error_rows_or_flags_never_exceptions(case, tmp_path):
+    from omegaconf import OmegaConf
+
+    from flows.inputs import catalog_books, find_books
+    from flows.status import damaged_files
+    from flows.storage import Storage
+    from operators.books.ledger import count_pages, ledger_rows
+
+    files, status, detail, damaged = HOSTILE[case]
+    scans = tmp_path / "scans"
+    for name, data in files.items():
+        (scans / name).parent.mkdir(parents=True, exist_ok=True)
+        (scans / name).write_bytes(data() if callable(data) else data)
+    (tmp_path / "catalog.csv").write_text("book_id,title\nb,Кітап\n", encoding="utf-8")
+    cfg = OmegaConf.create({"output": str(tmp_path / "out"), "ocr": {"collection_languages": {}},
+                            "inputs": {"books": [str(scans)], "catalog": str(tmp_path / "catalog.csv")}})
+    storage = Storage()
+    found, ignored = find_books(cfg, storage)
+    books, match = catalog_books(cfg, storage, found)
+    # A folder is one book named after the folder, however many images it has.
+    assert [b["book_id"] for b in books] == ["b"] and ignored == [] and match.missing == []
+    assert books[0]["files"] == [str(scans / n) for n in files]
+
+    pages = read_book_as_the_pages_stage_does(books[0])
+    assert pages and all(r["book_id"] == "b" for r in pages)
+    [row] = ledger_rows(match.books, count_pages(pages), set(), {}, "2026-01-01T00:00:00+00:00")
+    assert row["status"] == status
+    assert detail in f"{row['status_detail']} | {row['file_warning']}"
+    assert (damaged_files([row]) is not None) == damaged
+    if damaged:
+        assert damaged_files([row]) == f"damaged scan files: b ({detail})"
