@@ -41,7 +41,7 @@ from operators.news.extract import NAME as EXTRACT_NAME
 from operators.news.extract import SOURCE, extract_document, news_columns
 from operators.news.fetch import FetchSettings
 from operators.news.state import FETCH_NAME, CrawlState
-from operators.news.urls import SiteScope, canonicalize, site_of, url_key
+from operators.news.urls import SiteScope, canonicalize, resolve, site_of, url_key
 from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, read_warc_response,
                                  warc_name, warc_sequence)
 from schemas import CURATION, validate
@@ -59,6 +59,7 @@ FETCH_LOG = pa.schema([
     ("content_type", pa.string()), ("n_bytes", pa.int64()), ("attempts", pa.int32()), ("started", pa.float64()),
     ("seconds", pa.float64()), ("warc_file", pa.string()), ("warc_offset", pa.int64()),
     ("warc_record_id", pa.string()), ("content_hash", pa.string()), ("canonical_link", pa.string()),
+    ("bad_links", pa.int32()),
 ])
 
 
@@ -195,8 +196,9 @@ class _Frontier:
         self.counts: Counter = Counter()
 
     def add(self, work: dict) -> None:
-        url = canonicalize(work["url"])
-        if url is None:
+        url, reason = resolve(work["url"])
+        if url is None:  # a sitemap or feed entry, or a redirect, that is no fetchable URL
+            self.counts[f"bad_links.{reason}"] += 1
             return
         if not self.scope.allows(url):
             self.counts["skipped_offsite"] += 1
@@ -324,6 +326,7 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
             for result in reply["results"]:
                 row = result["log"]
                 uncommitted[site].append((item(row["url"], row["kind"], row["depth"], row["hint"]), row))
+                frontier.counts.update(result["counts"])
                 for work in result["found"]:
                     frontier.add(work)
             commit(site)
@@ -407,6 +410,12 @@ class FetchLog:
             "skipped_offsite": frontier_counts.get("skipped_offsite", 0),
             "over_page_limit": frontier_counts.get("over_page_limit", 0),
             "over_sitemap_limit": frontier_counts.get("over_sitemap_limit", 0),
+            # Links (in pages, sitemaps, feeds, redirects) that give no fetchable http(s) URL:
+            # malformed, bad host or port, control characters, another scheme (mailto:, javascript:).
+            "bad_links": sum(n for k, n in frontier_counts.items() if k.startswith("bad_links.")),
+            "bad_links_by_reason": {k.split(".", 1)[1]: n for k, n in sorted(frontier_counts.items())
+                                    if k.startswith("bad_links.")},
+            "discovery_failed": frontier_counts.get("discovery_failed", 0),
             "state_urls_before": known_before,
         }
 
