@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from operators.news.urls import join, resolve
+from operators.news.urls import canonicalize, resolve
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -94,7 +94,7 @@ def page_links(html: str, url: str) -> PageLinks:
         return out
     base = tree.find(".//base[@href]")
     # A broken <base href> (e.g. "http://[") is ignored, as browsers do: links resolve against the page.
-    base_url = (join(url, base.get("href"))[0] if base is not None else None) or url
+    base_url = (canonicalize(base.get("href"), url) if base is not None else None) or url
 
     def add(href: str, into: list | None) -> str | None:
         link, reason = resolve(href, base_url)

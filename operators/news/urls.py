@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -45,10 +46,29 @@ def join(base: str | None, href: str) -> tuple[str | None, str | None]:
     href = (href or "").strip(_STRIP).translate(_TAB_NEWLINE)
     if _CONTROL.search(href) or (base and _CONTROL.search(base)):
         return None, "control_char"
+    if not base or href[:8].lower().startswith(("http://", "https://")):
+        return href, None  # already absolute: urljoin would only parse it once more
     try:
-        return (urljoin(base, href) if base else href), None
+        return urljoin(base, href), None
     except ValueError:  # e.g. "http://[ccpa-preferences]": not an IPv6 literal
         return None, "malformed"
+
+
+@lru_cache(maxsize=4096)
+def _netloc(scheme: str, netloc: str) -> tuple[str | None, str | None]:
+    """(canonical host[:port], None) or (None, reason). Cached: a crawl sees a few hosts
+    in millions of links, and IDNA encoding is the slow part."""
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port
+    except ValueError:  # out of range or not a number: a typo we must not "fix" to port 80
+        return None, ("malformed" if netloc.count("[") != netloc.count("]") else "port")
+    host = _host(parts.hostname)
+    if host is None:
+        return None, "host"
+    if port == 0:
+        return None, "port"
+    return (host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"), None
 
 
 def _host(hostname: str | None) -> str | None:
@@ -84,16 +104,9 @@ def resolve(url: str, base: str | None = None) -> tuple[str | None, str | None]:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         return None, "scheme"
-    host = _host(parts.hostname)
-    if host is None:
-        return None, "host"
-    try:
-        port = parts.port
-    except ValueError:  # out of range or not a number: a typo we must not "fix" to port 80
-        return None, "port"
-    if port == 0:
-        return None, "port"
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    netloc, reason = _netloc(scheme, parts.netloc)
+    if netloc is None:
+        return None, reason
     try:
         canonical = canonicalize_url(urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")))
     except (ValueError, UnicodeError):
