@@ -6,9 +6,8 @@ Only wiring lives here; fetching, WARC and extraction logic is in operators/news
 Why actors: politeness is a property of a site, not of a task. Each site is owned by
 exactly one `NewsFetcher` actor (sites are spread over `news.fetch_actors` of them), so
 its request interval, concurrency and robots.txt cache hold cluster-wide. The driver
-keeps the frontier: it applies the scope (seed sites + allowlist), dedup against this
-run and the crawl state, and the per-site page limits, and hands each site a batch at
-a time.
+keeps the frontier (operators/news/frontier.py: scope, dedup against this run and the
+crawl state, per-site limits) and hands each site a batch at a time.
 
 Crash safety: WARC files are written as `NAME.open` and published under their final
 name when finished; the state (`OUTPUT/news/state/`) is saved after the crawl. On the
@@ -26,7 +25,7 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,7 +40,8 @@ from operators.news.extract import NAME as EXTRACT_NAME
 from operators.news.extract import SOURCE, extract_document, news_columns
 from operators.news.fetch import FetchSettings
 from operators.news.state import FETCH_NAME, CrawlState
-from operators.news.urls import SiteScope, canonicalize, resolve, site_of, url_key
+from operators.news.frontier import Frontier
+from operators.news.urls import SiteScope, canonicalize, site_of
 from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, read_warc_response,
                                  warc_name, warc_sequence)
 from schemas import CURATION, validate
@@ -184,50 +184,6 @@ def fetch_settings(cfg: DictConfig) -> FetchSettings:
     return FetchSettings.from_mapping(OmegaConf.to_container(cfg.news, resolve=True))
 
 
-class _Frontier:
-    """Which URLs this run will fetch, per site: scoped, deduplicated and bounded."""
-
-    def __init__(self, cfg: DictConfig, scope: SiteScope, state: CrawlState):
-        self.cfg, self.scope, self.state = cfg, scope, state
-        self.queues: dict[str, deque] = defaultdict(deque)
-        self.seen: set[str] = set()
-        self.pages: Counter = Counter()
-        self.documents: Counter = Counter()  # sitemaps and feeds per site
-        self.counts: Counter = Counter()
-
-    def add(self, work: dict) -> None:
-        url, reason = resolve(work["url"])
-        if url is None:  # a sitemap or feed entry, or a redirect, that is no fetchable URL
-            self.counts[f"bad_links.{reason}"] += 1
-            return
-        if not self.scope.allows(url):
-            self.counts["skipped_offsite"] += 1
-            return
-        key = f"{work['kind'] if work['kind'] in ('sitemap', 'feed', 'robots') else 'page'} {url_key(url)}"
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        site = site_of(url)
-        if work["kind"] == "page":
-            if self.state.known(url):
-                self.counts["known"] += 1
-                return
-            if self.pages[site] >= self.cfg.news.crawl.max_pages:
-                self.counts["over_page_limit"] += 1
-                return
-            self.pages[site] += 1
-        elif work["kind"] in ("sitemap", "feed"):
-            if self.documents[site] >= self.cfg.news.max_sitemaps:
-                self.counts["over_sitemap_limit"] += 1
-                return
-            self.documents[site] += 1
-        self.queues[site].append({**work, "url": url})
-
-    def take(self, site: str, n: int) -> list[dict]:
-        queue = self.queues[site]
-        return [queue.popleft() for _ in range(min(n, len(queue)))]
-
-
 def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     """Discovery + polite fetch + WARC for `inputs.news.seeds`; returns the fetch counts
     (also written to OUTPUT/news/state/last_crawl.json, and every outcome to
@@ -243,7 +199,8 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     indexed, next_seq = reconcile(cfg, storage, state, indexed)
     known_before = len(state)
 
-    frontier = _Frontier(cfg, scope, state)
+    frontier = Frontier(scope, state, news.crawl.max_pages, news.max_sitemaps,
+                        tuple(str(t).lower() for t in news.content_types))
     for seed in seeds:
         frontier.add(item(seed, "seed"))
     for url in news.sitemaps:
@@ -315,11 +272,9 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
                     for lost_site in [s for s in uncommitted if owner(s) == index]:
                         next_seq[warc_name(lost_site, 0).rsplit("-", 1)[0]] = _next_free(published, lost_site,
                                                                                          first_sequence(lost_site))
-                        # robots.txt is read again by the new fetcher on its own
-                        lost = [w for w, _ in uncommitted[lost_site] if w["kind"] != "robots"]
-                        frontier.queues[lost_site].extendleft(reversed(lost))
+                        frontier.put_back(lost_site, [w for w, _ in uncommitted[lost_site]])
                         uncommitted[lost_site] = []
-                frontier.queues[site].extendleft(reversed([w for w in batch if w["kind"] != "robots"]))
+                frontier.put_back(site, batch)
                 log(f"news: fetcher for {site} died ({type(exc).__name__}); retrying its work")
                 continue
             published.update(reply["published"])
@@ -410,6 +365,7 @@ class FetchLog:
             "skipped_offsite": frontier_counts.get("skipped_offsite", 0),
             "over_page_limit": frontier_counts.get("over_page_limit", 0),
             "over_sitemap_limit": frontier_counts.get("over_sitemap_limit", 0),
+            "skipped_filetype": frontier_counts.get("skipped_filetype", 0),
             # Links (in pages, sitemaps, feeds, redirects) that give no fetchable http(s) URL:
             # malformed, bad host or port, control characters, another scheme (mailto:, javascript:).
             "bad_links": sum(n for k, n in frontier_counts.items() if k.startswith("bad_links.")),

@@ -164,10 +164,10 @@ EXPECTED_ERRORS = {
     "/slow.html": "timeout",
     "/loop/a.html": "redirect loop",
     "/big.html": "body larger than",
-    "/docs/report.pdf": "content type application/pdf",
+    "/docs/download": "content type application/pdf",  # a PDF whose URL does not say so
     "/about.html": "HTTP 404",  # linked from every article's footer, but missing
 }
-NEVER_FETCHED = ("/private/secret.html", "/en/too-deep.html")
+NEVER_FETCHED = ("/private/secret.html", "/en/too-deep.html", "/docs/report.pdf")  # the PDF: by its name
 
 # /bad-links.html (not linked from anywhere): hrefs seen on real pages that no URL parser
 # may choke on, with two good links among them; the bad ones counted by reason.
@@ -288,7 +288,7 @@ Sitemap: {self.url}/sitemap_index.xml
             ("/ru/cp1251.html", "2026-01-23"), ("/en/mit-survey.html?utm_source=sitemap", "2026-01-24"),
             ("/private/secret.html", "2026-01-25"), ("/private/open.html", "2026-01-25"),
             ("/error500.html", "2026-01-19"), ("/slow.html", "2026-01-19"), ("/loop/a.html", "2026-01-19"),
-            ("/big.html", "2026-01-19"), ("/docs/report.pdf", "2026-01-18"),
+            ("/big.html", "2026-01-19"), ("/docs/report.pdf", "2026-01-18"), ("/docs/download?id=7", "2026-01-18"),
             (f"{self.offsite_url}/stolen-from-sitemap.html", "2026-01-26"),
         ]
 
@@ -367,7 +367,7 @@ Sitemap: {self.url}/sitemap_index.xml
             self.send(h, 302, b"", headers=[("Location", f"{self.url}/loop/a.html")])
         elif path == "/big.html":
             self._stream_big(h)
-        elif path == "/docs/report.pdf":
+        elif path in ("/docs/report.pdf", "/docs/download"):
             self.send(h, 200, b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n",
                       "application/pdf")
         # Not linked from anywhere: for fetcher tests that ask for them directly.

@@ -24,11 +24,10 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Parameters that say who sent the reader, never which page it is. (courlan's tracker
 # list also drops `cid`, `id`-like and `source` parameters, which on news sites often
 # are the page's identity, so the list stays ours.)
-TRACKING_PARAMS = re.compile(
-    r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|ysclid|mc_cid|mc_eid|_ga|_gl|igshid|"
-    r"ref_src|ref_url|cmpid|spm|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|rb_clickid|s_cid)$",
-    re.IGNORECASE,
-)
+_TRACKING = (r"utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|ysclid|mc_cid|mc_eid|_ga|_gl|igshid|"
+             r"ref_src|ref_url|cmpid|spm|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|rb_clickid|s_cid")
+TRACKING_PARAMS = re.compile(f"^(?:{_TRACKING})$", re.IGNORECASE)
+_ANY_TRACKING = re.compile(f"[?&](?:{_TRACKING})(?:[=&]|$)", re.IGNORECASE)
 # WHATWG URL parsing: leading/trailing C0 controls and spaces are stripped and tabs and
 # newlines inside are removed, as a browser does with an href. Any other control
 # character left makes the link unusable.
@@ -43,11 +42,15 @@ BAD_REASONS = ("malformed", "control_char", "scheme", "host", "port")
 
 def join(base: str | None, href: str) -> tuple[str | None, str | None]:
     """(absolute URL, None), or (None, reason): `href` resolved against `base`; never raises."""
-    href = (href or "").strip(_STRIP).translate(_TAB_NEWLINE)
-    if _CONTROL.search(href) or (base and _CONTROL.search(base)):
-        return None, "control_char"
+    href = (href or "").strip(_STRIP)
+    if _CONTROL.search(href):  # rare: only then pay for the translation
+        href = href.translate(_TAB_NEWLINE)
+        if _CONTROL.search(href):
+            return None, "control_char"
     if not base or href[:8].lower().startswith(("http://", "https://")):
         return href, None  # already absolute: urljoin would only parse it once more
+    if _CONTROL.search(base):
+        return None, "control_char"
     try:
         return urljoin(base, href), None
     except ValueError:  # e.g. "http://[ccpa-preferences]": not an IPv6 literal
@@ -91,27 +94,40 @@ def _host(hostname: str | None) -> str | None:
     return host
 
 
+_HTTP = re.compile(r"^https?:", re.IGNORECASE)
+_SPLIT = re.compile(r"^([a-z]+)://([^/?#]*)(.*)$", re.DOTALL)
+
+
 def resolve(url: str, base: str | None = None) -> tuple[str | None, str | None]:
     """(canonical http(s) URL, None), or (None, reason) for anything else (mailto:, js,
     bad hosts or ports, junk). Never raises."""
     url, reason = join(base, url)
     if url is None:
         return None, reason
+    if not url[:8].lower().startswith(("http://", "https://")):
+        return None, ("host" if _HTTP.match(url) else "scheme")  # "http:/x" has a scheme but no host
+    try:
+        canonical = canonicalize_url(url)
+    except (ValueError, UnicodeError):  # w3lib refuses bad ports and brackets: say which
+        return None, _why_bad(url)
+    parts = _SPLIT.match(canonical)
+    if parts is None:
+        return None, "malformed"
+    scheme, netloc, rest = parts.groups()
+    # w3lib lowercases and IDNA-encodes the host but keeps default ports, trailing dots,
+    # user info, and hosts no DNS name can have ("a b"): the netloc is made ours here.
+    netloc, reason = _netloc(scheme, netloc)
+    if netloc is None:
+        return None, reason
+    return _drop_tracking(f"{scheme}://{netloc}{rest or '/'}"), None
+
+
+def _why_bad(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return None, "malformed"
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        return None, "scheme"
-    netloc, reason = _netloc(scheme, parts.netloc)
-    if netloc is None:
-        return None, reason
-    try:
-        canonical = canonicalize_url(urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")))
-    except (ValueError, UnicodeError):
-        return None, "malformed"
-    return _drop_tracking(canonical), None
+        return "malformed"
+    return _netloc(parts.scheme.lower(), parts.netloc)[1] or "malformed"
 
 
 def canonicalize(url: str, base: str | None = None) -> str | None:
@@ -120,9 +136,9 @@ def canonicalize(url: str, base: str | None = None) -> str | None:
 
 
 def _drop_tracking(url: str) -> str:
-    head, sep, query = url.partition("?")
-    if not sep:
+    if not _ANY_TRACKING.search(url):  # the common case, decided in one pass
         return url
+    head, _, query = url.partition("?")
     kept = [pair for pair in query.split("&") if not TRACKING_PARAMS.match(pair.partition("=")[0])]
     return head + ("?" + "&".join(kept) if kept else "")
 

@@ -152,6 +152,8 @@ def test_errors_recorded_with_reasons(first_run):
     assert fetch["errors"] == {"body_too_large": 1, "content_type": 1, "http_404": 1, "http_500": 1,
                                "redirect_loop": 1, "timeout": 1}
     assert fetch["skipped_offsite"] >= 3
+    assert fetch["skipped_filetype"] == 1  # /docs/report.pdf, never requested
+    assert fetch["bad_links"] == 2 and fetch["bad_links_by_reason"] == {"scheme": 2}  # mailto:, javascript:
     log = pq.read_table(news_dir(first_run["cfg"], "fetch_log")).to_pylist()
     assert {r["status"] for r in log} >= {"fetched", "skipped_robots", "error"}
     saved = json.loads(open(os.path.join(news_dir(first_run["cfg"], "state"), "last_crawl.json")).read())
