@@ -12,7 +12,6 @@ port first and says why a link is unusable instead of raising.
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -28,106 +27,72 @@ _TRACKING = (r"utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|ysclid
              r"ref_src|ref_url|cmpid|spm|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|rb_clickid|s_cid")
 TRACKING_PARAMS = re.compile(f"^(?:{_TRACKING})$", re.IGNORECASE)
 _ANY_TRACKING = re.compile(f"[?&](?:{_TRACKING})(?:[=&]|$)", re.IGNORECASE)
-# WHATWG URL parsing: leading/trailing C0 controls and spaces are stripped and tabs and
-# newlines inside are removed, as a browser does with an href. Any other control
-# character left makes the link unusable.
+# As a browser treats an href (WHATWG URL): C0 controls and spaces around it stripped, tabs
+# and newlines inside removed; any other control character makes the link unusable.
 _STRIP = "".join(map(chr, range(0x21)))
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_SPLIT = re.compile(r"^([a-z]+)://([^/?#]*)(.*)$", re.DOTALL)
 
 # Why a link yields no fetchable URL (the keys of `news.bad_links_by_reason`).
 BAD_REASONS = ("malformed", "control_char", "scheme", "host", "port")
 
 
-def join(base: str | None, href: str) -> tuple[str | None, str | None]:
-    """(absolute URL, None), or (None, reason): `href` resolved against `base`; never raises."""
-    href = (href or "").strip(_STRIP)
-    if _CONTROL.search(href):  # rare: only then pay for the translation
-        href = href.translate(_TAB_NEWLINE)
-        if _CONTROL.search(href):
-            return None, "control_char"
-    if not base or href[:8].lower().startswith(("http://", "https://")):
-        return href, None  # already absolute: urljoin would only parse it once more
-    if _CONTROL.search(base):
-        return None, "control_char"
-    try:
-        return urljoin(base, href), None
-    except ValueError:  # e.g. "http://[ccpa-preferences]": not an IPv6 literal
-        return None, "malformed"
-
-
-@lru_cache(maxsize=4096)
-def _netloc(scheme: str, netloc: str) -> tuple[str | None, str | None]:
-    """(canonical host[:port], None) or (None, reason). Cached: a crawl sees a few hosts
-    in millions of links, and IDNA encoding is the slow part."""
-    try:
-        parts = urlsplit(f"{scheme}://{netloc}")
-        port = parts.port
-    except ValueError:  # out of range or not a number: a typo we must not "fix" to port 80
-        return None, ("malformed" if netloc.count("[") != netloc.count("]") else "port")
-    host = _host(parts.hostname)
-    if host is None:
-        return None, "host"
-    if port == 0:
-        return None, "port"
-    return (host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"), None
-
-
-def _host(hostname: str | None) -> str | None:
-    """The host in canonical ASCII form (IDNA, lowercase, no trailing dot), or None if it
-    cannot be a host: empty labels, spaces, `%`, over-long labels."""
-    host = (hostname or "").rstrip(".")
-    if not host:
-        return None
-    if ":" in host:  # urlsplit only lets an IPv6 literal (from [...]) through with ':'
-        try:
-            return f"[{ipaddress.IPv6Address(host).compressed}]"
-        except ValueError:
-            return None
-    try:
-        host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None
-    if len(host) > 253 or not all(_LABEL.match(label) for label in host.split(".")):
-        return None
-    return host
-
-
-_HTTP = re.compile(r"^https?:", re.IGNORECASE)
-_SPLIT = re.compile(r"^([a-z]+)://([^/?#]*)(.*)$", re.DOTALL)
-
-
 def resolve(url: str, base: str | None = None) -> tuple[str | None, str | None]:
     """(canonical http(s) URL, None), or (None, reason) for anything else (mailto:, js,
     bad hosts or ports, junk). Never raises."""
-    url, reason = join(base, url)
-    if url is None:
-        return None, reason
+    url = (url or "").strip(_STRIP)
+    if _CONTROL.search(url):  # rare: only then pay for the translation
+        url = url.translate(_TAB_NEWLINE)
+        if _CONTROL.search(url) or (base and _CONTROL.search(base)):
+            return None, "control_char"
+    if base and not url[:8].lower().startswith(("http://", "https://")):  # absolute: nothing to join
+        try:
+            url = urljoin(base, url)
+        except ValueError:  # e.g. "http://[ccpa-preferences]": not an IPv6 literal
+            return None, "malformed"
     if not url[:8].lower().startswith(("http://", "https://")):
-        return None, ("host" if _HTTP.match(url) else "scheme")  # "http:/x" has a scheme but no host
+        return None, ("host" if url[:6].lower().startswith(("http:", "https:")) else "scheme")
     try:
-        canonical = canonicalize_url(url)
+        parts = _SPLIT.match(canonicalize_url(url))
     except (ValueError, UnicodeError):  # w3lib refuses bad ports and brackets: say which
-        return None, _why_bad(url)
-    parts = _SPLIT.match(canonical)
+        try:
+            return None, _netloc("http", urlsplit(url).netloc)[1] or "malformed"
+        except ValueError:
+            return None, "malformed"
     if parts is None:
         return None, "malformed"
     scheme, netloc, rest = parts.groups()
-    # w3lib lowercases and IDNA-encodes the host but keeps default ports, trailing dots,
-    # user info, and hosts no DNS name can have ("a b"): the netloc is made ours here.
     netloc, reason = _netloc(scheme, netloc)
     if netloc is None:
         return None, reason
     return _drop_tracking(f"{scheme}://{netloc}{rest or '/'}"), None
 
 
-def _why_bad(url: str) -> str:
+@lru_cache(maxsize=4096)
+def _netloc(scheme: str, netloc: str) -> tuple[str | None, str | None]:
+    """(canonical host[:port], None) or (None, reason). w3lib lowercases and IDNA-encodes
+    the host but keeps default ports, trailing dots, user info and hosts no DNS name can
+    have ("a b", "%41"). Cached: a crawl sees a few hosts in millions of links."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "malformed"
-    return _netloc(parts.scheme.lower(), parts.netloc)[1] or "malformed"
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port
+    except ValueError:  # out of range or not a number: a typo we must not "fix" to port 80
+        return None, ("malformed" if netloc.count("[") != netloc.count("]") else "port")
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:  # an IPv6 literal, checked by urlsplit
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            return None, "host"
+        if not host or len(host) > 253 or not all(_LABEL.match(label) for label in host.split(".")):
+            return None, "host"
+    if port == 0:
+        return None, "port"
+    return (host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"), None
 
 
 def canonicalize(url: str, base: str | None = None) -> str | None:
