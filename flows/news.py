@@ -40,6 +40,7 @@ from operators.news.extract import NAME as EXTRACT_NAME
 from operators.news.extract import SOURCE, extract_document, news_columns
 from operators.news.fetch import FetchSettings
 from operators.news.state import FETCH_NAME, CrawlState
+from operators.news.fetch_log import FETCH_LOG, FetchCounts
 from operators.news.frontier import Frontier
 from operators.news.urls import SiteScope, canonicalize, site_of
 from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, read_warc_response,
@@ -52,15 +53,6 @@ INDEX_ROWS = 1000  # WARC pointers per block out of the indexing step
 # The reasons news rows can carry (the operator that rejected them).
 REASONS = (FETCH_NAME, EXTRACT_NAME)
 
-FETCH_LOG = pa.schema([
-    ("run", pa.string()), ("url", pa.string()), ("site", pa.string()), ("kind", pa.string()), ("depth", pa.int32()),
-    ("hint", pa.string()), ("status", pa.string()), ("error", pa.string()), ("detail", pa.string()),
-    ("http_status", pa.int32()), ("final_url", pa.string()), ("redirect_to", pa.string()),
-    ("content_type", pa.string()), ("n_bytes", pa.int64()), ("attempts", pa.int32()), ("started", pa.float64()),
-    ("seconds", pa.float64()), ("warc_file", pa.string()), ("warc_offset", pa.int64()),
-    ("warc_record_id", pa.string()), ("content_hash", pa.string()), ("canonical_link", pa.string()),
-    ("bad_links", pa.int32()),
-])
 
 
 # ---- paths ---------------------------------------------------------------------------
@@ -312,7 +304,8 @@ def _next_free(published: set[str], site: str, default: int) -> int:
 
 
 class FetchLog:
-    """Fetch outcomes of one run: counted as they come, written in parts of bounded size."""
+    """Fetch outcomes of one run: counted as they come (FetchCounts), written in parts of
+    bounded size under OUTPUT/news/fetch_log/."""
 
     PART_ROWS = 20_000
 
@@ -320,23 +313,11 @@ class FetchLog:
         self.cfg, self.storage, self.run_id = cfg, storage, run_id
         self.rows: list[dict] = []
         self.parts = 0
-        self.pages: Counter = Counter()
-        self.errors: Counter = Counter()
-        self.discovery: Counter = Counter()
-        self.discovery_errors: Counter = Counter()
-        self.requests = 0
+        self.tally = FetchCounts()
 
     def add(self, row: dict) -> None:
         row["run"] = self.run_id
-        self.requests += row["attempts"] or 0
-        if row["kind"] == "page":
-            self.pages[row["status"]] += 1
-            if row["status"] == "error":
-                self.errors[row["error"]] += 1
-        else:
-            self.discovery[row["kind"]] += 1
-            if row["error"]:
-                self.discovery_errors[row["error"]] += 1
+        self.tally.add(row)
         self.rows.append(row)
         if len(self.rows) >= self.PART_ROWS:
             self.flush()
@@ -352,28 +333,7 @@ class FetchLog:
         self.rows = []
 
     def counts(self, frontier_counts: Counter, known_before: int) -> dict:
-        return {
-            "fetched": self.pages["fetched"],
-            "skipped_robots": self.pages["skipped_robots"],
-            "redirected_offsite": self.pages["redirected"],
-            "errors": dict(sorted(self.errors.items())),
-            "discovery": {"fetched": sum(self.discovery.values()) - sum(self.discovery_errors.values()),
-                          "errors": dict(sorted(self.discovery_errors.items())),
-                          "by_kind": dict(sorted(self.discovery.items()))},
-            "requests": self.requests,
-            "known": frontier_counts.get("known", 0),
-            "skipped_offsite": frontier_counts.get("skipped_offsite", 0),
-            "over_page_limit": frontier_counts.get("over_page_limit", 0),
-            "over_sitemap_limit": frontier_counts.get("over_sitemap_limit", 0),
-            "skipped_filetype": frontier_counts.get("skipped_filetype", 0),
-            # Links (in pages, sitemaps, feeds, redirects) that give no fetchable http(s) URL:
-            # malformed, bad host or port, control characters, another scheme (mailto:, javascript:).
-            "bad_links": sum(n for k, n in frontier_counts.items() if k.startswith("bad_links.")),
-            "bad_links_by_reason": {k.split(".", 1)[1]: n for k, n in sorted(frontier_counts.items())
-                                    if k.startswith("bad_links.")},
-            "discovery_failed": frontier_counts.get("discovery_failed", 0),
-            "state_urls_before": known_before,
-        }
+        return self.tally.counts(frontier_counts, known_before)
 
 
 # ---- extraction ----------------------------------------------------------------------
