@@ -6,9 +6,8 @@ Only wiring lives here; fetching, WARC and extraction logic is in operators/news
 Why actors: politeness is a property of a site, not of a task. Each site is owned by
 exactly one `NewsFetcher` actor (sites are spread over `news.fetch_actors` of them), so
 its request interval, concurrency and robots.txt cache hold cluster-wide. The driver
-keeps the frontier: it applies the scope (seed sites + allowlist), dedup against this
-run and the crawl state, and the per-site page limits, and hands each site a batch at
-a time.
+keeps the frontier (operators/news/frontier.py: scope, dedup against this run and the
+crawl state, per-site limits) and hands each site a batch at a time.
 
 Crash safety: WARC files are written as `NAME.open` and published under their final
 name when finished; the state (`OUTPUT/news/state/`) is saved after the crawl. On the
@@ -26,7 +25,7 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,7 +40,9 @@ from operators.news.extract import NAME as EXTRACT_NAME
 from operators.news.extract import SOURCE, extract_document, news_columns
 from operators.news.fetch import FetchSettings
 from operators.news.state import FETCH_NAME, CrawlState
-from operators.news.urls import SiteScope, canonicalize, site_of, url_key
+from operators.news.fetch_log import FETCH_LOG, FetchCounts
+from operators.news.frontier import Frontier
+from operators.news.urls import SiteScope, canonicalize, site_of
 from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, read_warc_response,
                                  warc_name, warc_sequence)
 from schemas import CURATION, validate
@@ -52,14 +53,6 @@ INDEX_ROWS = 1000  # WARC pointers per block out of the indexing step
 # The reasons news rows can carry (the operator that rejected them).
 REASONS = (FETCH_NAME, EXTRACT_NAME)
 
-FETCH_LOG = pa.schema([
-    ("run", pa.string()), ("url", pa.string()), ("site", pa.string()), ("kind", pa.string()), ("depth", pa.int32()),
-    ("hint", pa.string()), ("status", pa.string()), ("error", pa.string()), ("detail", pa.string()),
-    ("http_status", pa.int32()), ("final_url", pa.string()), ("redirect_to", pa.string()),
-    ("content_type", pa.string()), ("n_bytes", pa.int64()), ("attempts", pa.int32()), ("started", pa.float64()),
-    ("seconds", pa.float64()), ("warc_file", pa.string()), ("warc_offset", pa.int64()),
-    ("warc_record_id", pa.string()), ("content_hash", pa.string()), ("canonical_link", pa.string()),
-])
 
 
 # ---- paths ---------------------------------------------------------------------------
@@ -183,49 +176,6 @@ def fetch_settings(cfg: DictConfig) -> FetchSettings:
     return FetchSettings.from_mapping(OmegaConf.to_container(cfg.news, resolve=True))
 
 
-class _Frontier:
-    """Which URLs this run will fetch, per site: scoped, deduplicated and bounded."""
-
-    def __init__(self, cfg: DictConfig, scope: SiteScope, state: CrawlState):
-        self.cfg, self.scope, self.state = cfg, scope, state
-        self.queues: dict[str, deque] = defaultdict(deque)
-        self.seen: set[str] = set()
-        self.pages: Counter = Counter()
-        self.documents: Counter = Counter()  # sitemaps and feeds per site
-        self.counts: Counter = Counter()
-
-    def add(self, work: dict) -> None:
-        url = canonicalize(work["url"])
-        if url is None:
-            return
-        if not self.scope.allows(url):
-            self.counts["skipped_offsite"] += 1
-            return
-        key = f"{work['kind'] if work['kind'] in ('sitemap', 'feed', 'robots') else 'page'} {url_key(url)}"
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        site = site_of(url)
-        if work["kind"] == "page":
-            if self.state.known(url):
-                self.counts["known"] += 1
-                return
-            if self.pages[site] >= self.cfg.news.crawl.max_pages:
-                self.counts["over_page_limit"] += 1
-                return
-            self.pages[site] += 1
-        elif work["kind"] in ("sitemap", "feed"):
-            if self.documents[site] >= self.cfg.news.max_sitemaps:
-                self.counts["over_sitemap_limit"] += 1
-                return
-            self.documents[site] += 1
-        self.queues[site].append({**work, "url": url})
-
-    def take(self, site: str, n: int) -> list[dict]:
-        queue = self.queues[site]
-        return [queue.popleft() for _ in range(min(n, len(queue)))]
-
-
 def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     """Discovery + polite fetch + WARC for `inputs.news.seeds`; returns the fetch counts
     (also written to OUTPUT/news/state/last_crawl.json, and every outcome to
@@ -241,7 +191,8 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     indexed, next_seq = reconcile(cfg, storage, state, indexed)
     known_before = len(state)
 
-    frontier = _Frontier(cfg, scope, state)
+    frontier = Frontier(scope, state, news.crawl.max_pages, news.max_sitemaps,
+                        tuple(str(t).lower() for t in news.content_types))
     for seed in seeds:
         frontier.add(item(seed, "seed"))
     for url in news.sitemaps:
@@ -313,17 +264,16 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
                     for lost_site in [s for s in uncommitted if owner(s) == index]:
                         next_seq[warc_name(lost_site, 0).rsplit("-", 1)[0]] = _next_free(published, lost_site,
                                                                                          first_sequence(lost_site))
-                        # robots.txt is read again by the new fetcher on its own
-                        lost = [w for w, _ in uncommitted[lost_site] if w["kind"] != "robots"]
-                        frontier.queues[lost_site].extendleft(reversed(lost))
+                        frontier.put_back(lost_site, [w for w, _ in uncommitted[lost_site]])
                         uncommitted[lost_site] = []
-                frontier.queues[site].extendleft(reversed([w for w in batch if w["kind"] != "robots"]))
+                frontier.put_back(site, batch)
                 log(f"news: fetcher for {site} died ({type(exc).__name__}); retrying its work")
                 continue
             published.update(reply["published"])
             for result in reply["results"]:
                 row = result["log"]
                 uncommitted[site].append((item(row["url"], row["kind"], row["depth"], row["hint"]), row))
+                frontier.counts.update(result["counts"])
                 for work in result["found"]:
                     frontier.add(work)
             commit(site)
@@ -354,7 +304,8 @@ def _next_free(published: set[str], site: str, default: int) -> int:
 
 
 class FetchLog:
-    """Fetch outcomes of one run: counted as they come, written in parts of bounded size."""
+    """Fetch outcomes of one run: counted as they come (FetchCounts), written in parts of
+    bounded size under OUTPUT/news/fetch_log/."""
 
     PART_ROWS = 20_000
 
@@ -362,23 +313,11 @@ class FetchLog:
         self.cfg, self.storage, self.run_id = cfg, storage, run_id
         self.rows: list[dict] = []
         self.parts = 0
-        self.pages: Counter = Counter()
-        self.errors: Counter = Counter()
-        self.discovery: Counter = Counter()
-        self.discovery_errors: Counter = Counter()
-        self.requests = 0
+        self.tally = FetchCounts()
 
     def add(self, row: dict) -> None:
         row["run"] = self.run_id
-        self.requests += row["attempts"] or 0
-        if row["kind"] == "page":
-            self.pages[row["status"]] += 1
-            if row["status"] == "error":
-                self.errors[row["error"]] += 1
-        else:
-            self.discovery[row["kind"]] += 1
-            if row["error"]:
-                self.discovery_errors[row["error"]] += 1
+        self.tally.add(row)
         self.rows.append(row)
         if len(self.rows) >= self.PART_ROWS:
             self.flush()
@@ -394,21 +333,7 @@ class FetchLog:
         self.rows = []
 
     def counts(self, frontier_counts: Counter, known_before: int) -> dict:
-        return {
-            "fetched": self.pages["fetched"],
-            "skipped_robots": self.pages["skipped_robots"],
-            "redirected_offsite": self.pages["redirected"],
-            "errors": dict(sorted(self.errors.items())),
-            "discovery": {"fetched": sum(self.discovery.values()) - sum(self.discovery_errors.values()),
-                          "errors": dict(sorted(self.discovery_errors.items())),
-                          "by_kind": dict(sorted(self.discovery.items()))},
-            "requests": self.requests,
-            "known": frontier_counts.get("known", 0),
-            "skipped_offsite": frontier_counts.get("skipped_offsite", 0),
-            "over_page_limit": frontier_counts.get("over_page_limit", 0),
-            "over_sitemap_limit": frontier_counts.get("over_sitemap_limit", 0),
-            "state_urls_before": known_before,
-        }
+        return self.tally.counts(frontier_counts, known_before)
 
 
 # ---- extraction ----------------------------------------------------------------------

@@ -164,10 +164,24 @@ EXPECTED_ERRORS = {
     "/slow.html": "timeout",
     "/loop/a.html": "redirect loop",
     "/big.html": "body larger than",
-    "/docs/report.pdf": "content type application/pdf",
+    "/docs/download": "content type application/pdf",  # a PDF whose URL does not say so
     "/about.html": "HTTP 404",  # linked from every article's footer, but missing
 }
-NEVER_FETCHED = ("/private/secret.html", "/en/too-deep.html")
+NEVER_FETCHED = ("/private/secret.html", "/en/too-deep.html", "/docs/report.pdf")  # the PDF: by its name
+
+# /bad-links.html (not linked from anywhere): hrefs seen on real pages that no URL parser
+# may choke on, with two good links among them; the bad ones counted by reason.
+BAD_LINKS_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><base href="http://[">
+<title>Links</title><link rel="canonical" href="http://[ccpa-preferences]"></head><body>
+<a href="http://[ccpa-preferences]">Do not sell my personal information</a>
+<a href="http://x:99999/">port out of range</a><a href="http://x:8o/">port not a number</a>
+<a href="javascript:void(0)">script</a><a href="mailto:editor@example.kz">mail</a>
+<a href="/kk/\x07ai-damuy.html">control character in the path</a><a href="http://a\x01b.kz/">in the host</a>
+<a href="http://exa mple.kz/">space in the host</a><a href="http://[::1">unclosed bracket</a>
+<a href="/kk/ai-damuy.html">good</a><a href="  /ru/razvitie-ii.html\n">good, with whitespace</a>
+</body></html>"""
+BAD_LINKS = {"malformed": 3, "port": 2, "scheme": 2, "control_char": 2, "host": 1}
+BAD_LINKS_GOOD = ("/kk/ai-damuy.html", "/ru/razvitie-ii.html")
 
 
 class _Server:
@@ -184,11 +198,14 @@ class _Server:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # noqa: N802 - the http.server API
+                record = {"t": time.monotonic(), "path": self.path, "user_agent": self.headers.get("User-Agent", ""),
+                          "end": None}
                 with server._lock:
-                    server.requests.append({"t": time.monotonic(), "path": self.path,
-                                            "user_agent": self.headers.get("User-Agent", "")})
+                    server.requests.append(record)
                 try:
                     server.handle(self)
+                    self.wfile.flush()
+                    record["end"] = time.monotonic()  # the whole response handed to the socket
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client stopped reading: that is what /big.html is for
 
@@ -271,7 +288,7 @@ Sitemap: {self.url}/sitemap_index.xml
             ("/ru/cp1251.html", "2026-01-23"), ("/en/mit-survey.html?utm_source=sitemap", "2026-01-24"),
             ("/private/secret.html", "2026-01-25"), ("/private/open.html", "2026-01-25"),
             ("/error500.html", "2026-01-19"), ("/slow.html", "2026-01-19"), ("/loop/a.html", "2026-01-19"),
-            ("/big.html", "2026-01-19"), ("/docs/report.pdf", "2026-01-18"),
+            ("/big.html", "2026-01-19"), ("/docs/report.pdf", "2026-01-18"), ("/docs/download?id=7", "2026-01-18"),
             (f"{self.offsite_url}/stolen-from-sitemap.html", "2026-01-26"),
         ]
 
@@ -337,6 +354,8 @@ Sitemap: {self.url}/sitemap_index.xml
                       f"text/html; charset={article.charset}")
         elif path == "/private/secret.html":
             self.send(h, 200, b"<html><body><p>Secret: robots.txt forbids this page.</p></body></html>")
+        elif path == "/bad-links.html":
+            self.send(h, 200, BAD_LINKS_PAGE.encode())
         elif path == "/error500.html":
             self.send(h, 500, b"<html><body>Internal Server Error</body></html>")
         elif path == "/slow.html":
@@ -348,7 +367,7 @@ Sitemap: {self.url}/sitemap_index.xml
             self.send(h, 302, b"", headers=[("Location", f"{self.url}/loop/a.html")])
         elif path == "/big.html":
             self._stream_big(h)
-        elif path == "/docs/report.pdf":
+        elif path in ("/docs/report.pdf", "/docs/download"):
             self.send(h, 200, b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n",
                       "application/pdf")
         # Not linked from anywhere: for fetcher tests that ask for them directly.
@@ -360,6 +379,15 @@ Sitemap: {self.url}/sitemap_index.xml
             for _ in range(1000):
                 if self.stopping.wait(0.2):
                     break
+                h.wfile.write(b"x")
+                h.wfile.flush()
+        elif path == "/trickle-short.html":  # 0.4 s to send, complete: a slow but finished response
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", "4")
+            h.end_headers()
+            for _ in range(4):
+                self.stopping.wait(0.1)
                 h.wfile.write(b"x")
                 h.wfile.flush()
         elif path == "/busy.html":  # 429 with Retry-After the first time, then the page
@@ -406,3 +434,22 @@ def gaps(requests: list[dict]) -> list[float]:
     """Seconds between consecutive request arrivals, in arrival order."""
     times = sorted(r["t"] for r in requests)
     return [b - a for a, b in zip(times, times[1:])]
+
+
+def idle_gaps(requests: list[dict]) -> list[float]:
+    """For each request, the seconds from the end of the response before it to its own
+    arrival: the rest the server got between two requests (negative if they overlapped).
+
+    Responses the client abandoned (a timeout, a body over the limit) have no useful
+    end on the server's side, which may go on writing into a closed socket for a while;
+    they are left out as the "before", their arrival still counts."""
+    ordered = sorted(requests, key=lambda r: r["t"])
+    out = []
+    for before, request in zip(ordered, ordered[1:]):
+        if before["end"] is not None and before["path"].split("?")[0] not in ABANDONED:
+            out.append(request["t"] - before["end"])
+    return out
+
+
+# Responses test clients give up on: hanging, trickling, or over the byte limit.
+ABANDONED = frozenset({"/slow.html", "/trickle.html", "/big.html"})

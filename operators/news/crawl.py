@@ -8,6 +8,7 @@ which discovered URLs to fetch next (scope, dedup, limits); this class only fetc
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from operators.news.feeds import FeedError, parse_feed
 from operators.news.fetch import Exchange, FetchResult, FetchSettings, PoliteFetcher
 from operators.news.html import HTML_TYPES, decode_html, media_type, page_links
 from operators.news.sitemaps import SitemapError, parse_sitemap
-from operators.news.urls import canonicalize, site_of
+from operators.news.urls import site_of
 from operators.news.warc import RotatingWarcWriter
 
 # What a URL is fetched as: discovery resources are re-read every run; pages once.
@@ -45,7 +46,7 @@ def log_row(work: dict, site: str, result: FetchResult) -> dict:
         "warc_file": result.warc.get("warc_file"), "warc_offset": result.warc.get("warc_offset"),
         "warc_record_id": result.warc.get("warc_record_id"),
         "content_hash": hashlib.sha1(result.body).hexdigest() if result.body is not None else None,
-        "canonical_link": None,
+        "canonical_link": None, "bad_links": 0,
     }
 
 
@@ -63,7 +64,8 @@ class SiteCrawler:
 
     def crawl(self, items: list[dict]) -> list[dict]:
         """Fetches `items` (at most `concurrency` at a time); one result per item, plus one
-        per robots.txt read on the way: {"log": fetch-log row, "found": [items]}."""
+        per robots.txt read on the way: {"log": fetch-log row, "found": [items], "counts":
+        {bad_links.REASON: n, discovery_failed: n}}."""
         with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency)) as pool:
             results = list(pool.map(self._one, items))
         robots, self.fetcher.robots_results[:] = list(self.fetcher.robots_results), []
@@ -72,7 +74,8 @@ class SiteCrawler:
             if self.options.robots_sitemaps:
                 rules = self.fetcher.robots_for(result.url)
                 found = [item(u, "sitemap") for u in rules.sitemaps]
-            results.append({"log": log_row(item(result.url, "robots"), self.site, result), "found": found})
+            results.append({"log": log_row(item(result.url, "robots"), self.site, result), "found": found,
+                            "counts": {}})
         return results
 
     def close(self) -> list[str]:
@@ -86,18 +89,23 @@ class SiteCrawler:
         except Exception as exc:  # a bug or an odd server must cost one URL, not the crawl
             result = FetchResult(url, "error", error="internal", detail=f"{type(exc).__name__}: {exc}")
         row = log_row(work, self.site, result)
-        found = []
+        found, counts = [], Counter()
         if result.status == "redirected" and result.redirect_to:
             found.append({**work, "url": result.redirect_to})
         elif result.status == "fetched":
             try:
-                found = self._discover(work, result, row)
+                found = self._discover(work, result, row, counts)
             except (SitemapError, FeedError) as exc:
                 row.update(status="error", error="parse", detail=str(exc))
+            except Exception as exc:  # noqa: BLE001 - one page's links must never stop the crawl
+                # The page itself was fetched and is in the WARC (extraction still reads it);
+                # only what it links to is lost, and that is counted.
+                counts["discovery_failed"] += 1
+                row["detail"] = f"link discovery failed: {type(exc).__name__}: {exc}"[:500]
         result.body = None
-        return {"log": row, "found": found}
+        return {"log": row, "found": found, "counts": dict(counts)}
 
-    def _discover(self, work: dict, result: FetchResult, row: dict) -> list[dict]:
+    def _discover(self, work: dict, result: FetchResult, row: dict, counts: Counter) -> list[dict]:
         kind, depth = work["kind"], work["depth"]
         if kind == "sitemap":
             sitemap = parse_sitemap(result.body)
@@ -112,9 +120,10 @@ class SiteCrawler:
             html, _ = decode_html(result.body, result.content_type)
             base = result.final_url or work["url"]
             links = page_links(html, base)
-            canonical = canonicalize(links.canonical) if links.canonical else None
-            if canonical and site_of(canonical) == site_of(base):
-                row["canonical_link"] = canonical
+            row["bad_links"] = sum(links.bad.values())
+            counts.update({f"bad_links.{reason}": n for reason, n in links.bad.items()})
+            if links.canonical and site_of(links.canonical) == site_of(base):
+                row["canonical_link"] = links.canonical
             found = []
             if self.options.follow_links and depth < self.options.max_depth:
                 found += [item(link, "page", depth + 1) for link in links.links]

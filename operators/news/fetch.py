@@ -2,8 +2,9 @@
 
 A `PoliteFetcher` serves one site (one host, or its `www.` twin). The crawl keeps
 exactly one per site in the whole cluster, so its limits are the site's limits:
-request starts at least `interval` apart (or the robots Crawl-delay, whichever is
-longer), at most `concurrency` requests in flight. Every complete HTTP exchange goes
+a pause of at least `interval` (or the robots Crawl-delay, whichever is longer)
+between the end of one response and the start of the next request, and at most
+`concurrency` requests in flight when no pause applies. Every complete HTTP exchange goes
 to `on_exchange` (the WARC writer) before anything else looks at it.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -31,7 +33,7 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504, 507, 508, 509, 520, 521, 522,
 @dataclass(frozen=True)
 class FetchSettings:
     user_agent: str = "qazflow/0.1"
-    interval: float = 1.0  # seconds between request starts on one site
+    interval: float = 1.0  # seconds from the end of one response to the next request on one site
     concurrency: int = 2  # requests in flight on one site
     connect_timeout: float = 10.0
     read_timeout: float = 20.0  # longest silence while waiting for bytes
@@ -92,23 +94,41 @@ class FetchError(Exception):
 
 
 class RateLimiter:
-    """Hands out request start times: each at least `interval` after the previous start.
+    """When the next request on a site may start: `gap` seconds after the previous
+    response ended, as the server experiences it (a slow response does not eat into the
+    pause, as it would if request starts were spaced).
 
-    The interval is given per request, so a Crawl-delay learnt from robots.txt applies
-    from the very next request on.
+    The gap is given per request, so a Crawl-delay learnt from robots.txt applies from
+    the very next request on. While a gap applies, requests on the site do not overlap
+    (an end must be known before the next start); with no gap, up to `concurrency`
+    run at once (bounded by the fetcher's semaphore).
     """
 
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._last = float("-inf")
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._last_end = float("-inf")
 
-    def wait(self, interval: float) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._last + interval)
-            self._last = start
-        if start > now:
-            time.sleep(start - now)
+    @contextmanager
+    def slot(self, gap: float):
+        with self._cond:
+            while True:
+                if gap > 0 and self._in_flight:
+                    self._cond.wait()
+                    continue
+                wait = self._last_end + gap - self._clock()
+                if wait <= 0:
+                    break
+                self._cond.wait(wait)  # may wake early (or on notify): the loop checks again
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._last_end = max(self._last_end, self._clock())
+                self._cond.notify_all()
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -253,8 +273,7 @@ class PoliteFetcher:
 
     def _exchange(self, url, kind, accept, max_bytes, robots, truncate) -> Exchange:
         s = self.settings
-        with self._slots:
-            self._limiter.wait(self.interval_for(robots))
+        with self._slots, self._limiter.slot(self.interval_for(robots)):
             date = datetime.now(timezone.utc)
             deadline = time.monotonic() + s.total_timeout
             request_headers = [("Host", urlsplit(url).netloc), ("User-Agent", s.user_agent),

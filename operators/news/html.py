@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
+
+from operators.news.urls import canonicalize, resolve
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -76,32 +78,42 @@ def parse_html(html: str):
 
 @dataclass
 class PageLinks:
-    links: list[str] = field(default_factory=list)  # <a href>, resolved against the page (or <base>)
+    links: list[str] = field(default_factory=list)  # <a href>, canonical, resolved against the page (or <base>)
     canonical: str | None = None  # <link rel=canonical>
     feeds: list[str] = field(default_factory=list)  # <link rel=alternate type=rss/atom>
     lang: str | None = None  # <html lang>
+    bad: Counter = field(default_factory=Counter)  # hrefs that give no fetchable URL, by reason
 
 
 def page_links(html: str, url: str) -> PageLinks:
-    """What a fetched page points to; never raises on bad markup (an empty result instead)."""
+    """What a fetched page points to, as canonical URLs; never raises on bad markup or
+    bad links (a bad href is counted in `bad` and left out)."""
     out = PageLinks()
     tree = parse_html(html)
     if tree is None:
         return out
     base = tree.find(".//base[@href]")
-    base_url = base.get("href") if base is not None else url
-    base_url = urljoin(url, base_url)
+    # A broken <base href> (e.g. "http://[") is ignored, as browsers do: links resolve against the page.
+    base_url = (canonicalize(base.get("href"), url) if base is not None else None) or url
+
+    def add(href: str, into: list | None) -> str | None:
+        link, reason = resolve(href, base_url)
+        if link is None:
+            out.bad[reason] += 1
+        elif into is not None:
+            into.append(link)
+        return link
+
     for a in tree.iterfind(".//a[@href]"):
-        href = a.get("href", "").strip()
-        rel = (a.get("rel") or "").lower()
-        if href and "nofollow" not in rel:
-            out.links.append(urljoin(base_url, href))
+        href = a.get("href", "")
+        if href.strip() and "nofollow" not in (a.get("rel") or "").lower():
+            add(href, out.links)
     for link in tree.iterfind(".//link[@href]"):
         rel = (link.get("rel") or "").lower().split()
         if "canonical" in rel and out.canonical is None:
-            out.canonical = urljoin(base_url, link.get("href").strip())
+            out.canonical = add(link.get("href"), None)
         elif "alternate" in rel and (link.get("type") or "").lower() in ("application/rss+xml", "application/atom+xml"):
-            out.feeds.append(urljoin(base_url, link.get("href").strip()))
+            add(link.get("href"), out.feeds)
     out.lang = html_lang(tree)
     return out
 

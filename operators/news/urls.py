@@ -3,76 +3,109 @@
 Two spellings of one page (tracking parameters, fragments, default ports, `www.`,
 query order) must dedup to one canonical URL, or an incremental crawl fetches the same
 article again under every newsletter's utm_* tag.
+
+The spelling itself (dot segments, percent-encoding, query order, IDNA) is w3lib's
+`canonicalize_url`, the one Scrapy uses. What w3lib does not do is refuse: it keeps a
+host with spaces and raises on a bad port or an unparsable `[...]` host. Real pages
+carry such links (`http://[ccpa-preferences]`), so `resolve` checks scheme, host and
+port first and says why a link is unusable instead of raising.
 """
 from __future__ import annotations
 
-import posixpath
 import re
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-# Parameters that say who sent the reader, never which page it is.
-TRACKING_PARAMS = re.compile(
-    r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|ysclid|mc_cid|mc_eid|_ga|_gl|igshid|"
-    r"ref_src|ref_url|cmpid|spm|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|rb_clickid|s_cid)$",
-    re.IGNORECASE,
-)
-# Path characters left unescaped: RFC 3986 unreserved, sub-delims, ':' '@' '/' and '%'.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+# Parameters that say who sent the reader, never which page it is. (courlan's tracker
+# list also drops `cid`, `id`-like and `source` parameters, which on news sites often
+# are the page's identity, so the list stays ours.)
+_TRACKING = (r"utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|ysclid|mc_cid|mc_eid|_ga|_gl|igshid|"
+             r"ref_src|ref_url|cmpid|spm|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|rb_clickid|s_cid")
+TRACKING_PARAMS = re.compile(f"^(?:{_TRACKING})$", re.IGNORECASE)
+_ANY_TRACKING = re.compile(f"[?&](?:{_TRACKING})(?:[=&]|$)", re.IGNORECASE)
+# As a browser treats an href (WHATWG URL): C0 controls and spaces around it stripped, tabs
+# and newlines inside removed; any other control character makes the link unusable.
+_STRIP = "".join(map(chr, range(0x21)))
+_TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_SPLIT = re.compile(r"^([a-z]+)://([^/?#]*)(.*)$", re.DOTALL)
+
+# Why a link yields no fetchable URL (the keys of `news.bad_links_by_reason`).
+BAD_REASONS = ("malformed", "control_char", "scheme", "host", "port")
 
 
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def _normalize_path(path: str) -> str:
-    """Dot segments resolved, escapes of unreserved characters decoded, others uppercased.
-
-    The trailing slash is kept here (servers may serve `/a` and `/a/` differently and we
-    fetch what was linked); `url_key` drops it for identity.
-    """
-    trailing = path.endswith("/")
-    path = posixpath.normpath("/" + path.lstrip("/"))
-    if path != "/":
-        path = path.lstrip("/")
-        path = "/" + path + ("/" if trailing else "")
-    path = re.sub(r"%[0-9A-Fa-f]{2}",
-                  lambda m: chr(int(m[0][1:], 16)) if chr(int(m[0][1:], 16)) in _UNRESERVED else m[0].upper(), path)
-    return quote(path, safe=_PATH_SAFE)
-
-
-def _host_port(parts) -> tuple[str, int | None]:
-    host = (parts.hostname or "").rstrip(".")
+def resolve(url: str, base: str | None = None) -> tuple[str | None, str | None]:
+    """(canonical http(s) URL, None), or (None, reason) for anything else (mailto:, js,
+    bad hosts or ports, junk). Never raises."""
+    url = (url or "").strip(_STRIP)
+    if _CONTROL.search(url):  # rare: only then pay for the translation
+        url = url.translate(_TAB_NEWLINE)
+        if _CONTROL.search(url) or (base and _CONTROL.search(base)):
+            return None, "control_char"
+    if base and not url[:8].lower().startswith(("http://", "https://")):  # absolute: nothing to join
+        try:
+            url = urljoin(base, url)
+        except ValueError:  # e.g. "http://[ccpa-preferences]": not an IPv6 literal
+            return None, "malformed"
+    if not url[:8].lower().startswith(("http://", "https://")):
+        return None, ("host" if url[:6].lower().startswith(("http:", "https:")) else "scheme")
     try:
-        host = host.encode("idna").decode("ascii").lower() if host else ""
-    except UnicodeError:  # not IDNA-encodable: keep it lowercased, it is still an identity
-        host = host.lower()
+        parts = _SPLIT.match(canonicalize_url(url))
+    except (ValueError, UnicodeError):  # w3lib refuses bad ports and brackets: say which
+        try:
+            return None, _netloc("http", urlsplit(url).netloc)[1] or "malformed"
+        except ValueError:
+            return None, "malformed"
+    if parts is None:
+        return None, "malformed"
+    scheme, netloc, rest = parts.groups()
+    netloc, reason = _netloc(scheme, netloc)
+    if netloc is None:
+        return None, reason
+    return _drop_tracking(f"{scheme}://{netloc}{rest or '/'}"), None
+
+
+@lru_cache(maxsize=4096)
+def _netloc(scheme: str, netloc: str) -> tuple[str | None, str | None]:
+    """(canonical host[:port], None) or (None, reason). w3lib lowercases and IDNA-encodes
+    the host but keeps default ports, trailing dots, user info and hosts no DNS name can
+    have ("a b", "%41"). Cached: a crawl sees a few hosts in millions of links."""
     try:
+        parts = urlsplit(f"{scheme}://{netloc}")
         port = parts.port
-    except ValueError:
-        port = None
-    return host, port
+    except ValueError:  # out of range or not a number: a typo we must not "fix" to port 80
+        return None, ("malformed" if netloc.count("[") != netloc.count("]") else "port")
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:  # an IPv6 literal, checked by urlsplit
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            return None, "host"
+        if not host or len(host) > 253 or not all(_LABEL.match(label) for label in host.split(".")):
+            return None, "host"
+    if port == 0:
+        return None, "port"
+    return (host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"), None
 
 
 def canonicalize(url: str, base: str | None = None) -> str | None:
     """The canonical form of an http(s) URL, or None for anything else (mailto:, js, junk)."""
-    url = (url or "").strip()
-    if base:
-        url = urljoin(base, url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        return None
-    host, port = _host_port(parts)
-    if not host:
-        return None
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _normalize_path(parts.path)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(query), doseq=True), ""))
+    return resolve(url, base)[0]
+
+
+def _drop_tracking(url: str) -> str:
+    if not _ANY_TRACKING.search(url):  # the common case, decided in one pass
+        return url
+    head, _, query = url.partition("?")
+    kept = [pair for pair in query.split("&") if not TRACKING_PARAMS.match(pair.partition("=")[0])]
+    return head + ("?" + "&".join(kept) if kept else "")
 
 
 def url_key(url: str) -> str | None:
@@ -108,6 +141,8 @@ class SiteScope:
 
     A seed admits its own site only (www. or not, same port); an allowlist entry
     `example.kz` admits that host and its subdomains, `example.kz:8080` that port only.
+    (courlan's `is_external` compares registered domains without their suffix, so
+    `example.kz` and `example.com` would be one site: too loose for a polite crawl.)
     """
 
     def __init__(self, seeds: list[str], allowlist: list[str] = ()):

@@ -5,7 +5,8 @@ from operators.news.extract import extract_document
 from operators.news.fetch import Exchange
 from operators.news.html import decode_html, page_links
 from operators.news.warc import RotatingWarcWriter, iter_warc_responses, read_warc_response, warc_name, warc_sequence
-from tests.news_site import ARTICLES, COMMENT_TEXT, FOOTER_TEXT, NAV_TEXT, SIDEBAR_TEXT
+from tests.news_site import (ARTICLES, BAD_LINKS, BAD_LINKS_GOOD, BAD_LINKS_PAGE, COMMENT_TEXT, FOOTER_TEXT, NAV_TEXT,
+                             SIDEBAR_TEXT)
 
 SITE = "http://news.example.kz"
 
@@ -90,6 +91,14 @@ def test_page_links():
                       'href="/rss"></body></html>', "https://x.kz/")
     assert base.links == ["https://x.kz/news/a.html"] and base.feeds == ["https://x.kz/rss"]
     assert page_links("", "https://x.kz/").links == []
+
+
+def test_page_links_drop_and_count_bad_hrefs():
+    """Hrefs from real pages that make urljoin raise (`http://[ccpa-preferences]`), bad
+    ports, other schemes, control characters, a broken <base>: counted, never raised."""
+    links = page_links(BAD_LINKS_PAGE, SITE + "/bad-links.html")
+    assert links.links == [SITE + path for path in BAD_LINKS_GOOD]  # the broken <base> is ignored
+    assert dict(links.bad) == BAD_LINKS and links.canonical is None
 
 
 def exchange(url: str, body: bytes, status=200, ctype="text/html; charset=utf-8") -> Exchange:

@@ -62,3 +62,48 @@ def test_empty_garbage_and_unavailable():
     down = RobotsRules.unavailable("robots.txt unavailable (HTTP 503)")
     assert not down.allowed("https://x.kz/a") and "503" in down.note
     assert RobotsRules.allow_all().allowed("https://x.kz/a")
+
+
+# Conformance cases written from RFC 9309's own examples (sections 2.2.1 to 2.2.3, 5).
+def test_rfc9309_longest_match_and_tie():
+    rules = RobotsRules.parse("User-Agent: foobot\nAllow: /example/page/\nDisallow: /example/page/disallowed.gif\n"
+                              "Allow: /tie\nDisallow: /tie\n", "FooBot/1.0")
+    assert rules.allowed("https://x.kz/example/page/")
+    assert not rules.allowed("https://x.kz/example/page/disallowed.gif")
+    assert rules.allowed("https://x.kz/tie")  # equal length: the least restrictive rule (Allow) wins
+
+
+def test_rfc9309_percent_encoding_and_special_characters():
+    rules = RobotsRules.parse("User-agent: *\nDisallow: /foo/bar?baz=https://foo.bar\nDisallow: /foo/bar/ツ\n"
+                              "Disallow: /qux/%E3%83%84\nDisallow: /path/file-with-a-%2A.html\n", UA)
+    assert not rules.allowed("https://x.kz/foo/bar?baz=https://foo.bar")
+    assert not rules.allowed("https://x.kz/foo/bar/%E3%83%84")  # UTF-8 in a rule = its percent-encoding
+    assert not rules.allowed("https://x.kz/qux/ツ")
+    assert not rules.allowed("https://x.kz/path/file-with-a-*.html")  # %2A is a literal "*", not a wildcard
+    assert rules.allowed("https://x.kz/path/file-with-a-b.html")
+
+
+def test_rfc9309_wildcards_and_end_anchor():
+    rules = RobotsRules.parse("User-agent: foobot\nDisallow: /*.gif$\nDisallow: /example/\nAllow: /publications/\n",
+                              "foobot")
+    assert not rules.allowed("https://x.kz/a/b.gif") and rules.allowed("https://x.kz/a/b.gif?size=2")
+    assert not rules.allowed("https://x.kz/example/x") and rules.allowed("https://x.kz/publications/1")
+
+
+def test_rfc9309_groups_for_one_agent_are_merged_and_others_ignored():
+    text = "User-agent: ExampleBot\nDisallow: /foo\nDisallow: /bar\n\nUser-agent: ExampleBot\nDisallow: /baz\n"
+    rules = RobotsRules.parse(text, "examplebot")
+    assert [rules.allowed(f"https://x.kz/{p}") for p in ("foo", "bar", "baz", "qux")] == [False, False, False, True]
+    assert RobotsRules.parse("User-agent: otherbot\nDisallow: /\n", UA).allowed("https://x.kz/a")  # no group: allowed
+
+
+def test_request_rate_and_the_product_token_only():
+    assert RobotsRules.parse("User-agent: *\nRequest-rate: 1/5\nCrawl-delay: 2\n", UA).crawl_delay == 5.0
+    assert RobotsRules.parse("User-agent: *\nRequest-rate: 3/1m\n", UA).crawl_delay == 20.0
+    # Our User-Agent header says "corpus builder"; a group for "corpus" is not ours.
+    assert RobotsRules.parse("User-agent: corpus\nDisallow: /\n", UA).allowed("https://x.kz/a")
+
+
+def test_robots_cap_is_500_kib():
+    text = b"User-agent: *\n" + b"#" * (600 * 1024) + b"\nDisallow: /\n"
+    assert RobotsRules.parse(text, UA).allowed("https://x.kz/a")  # the rule lies past the cap

@@ -1,4 +1,4 @@
-from operators.news.urls import SiteScope, canonicalize, site_of, url_key
+from operators.news.urls import SiteScope, canonicalize, resolve, site_of, url_key
 
 
 def test_canonicalize_normalizes_spelling():
@@ -41,3 +41,17 @@ def test_site_scope():
     assert scope.allows("http://127.0.0.1:8080/other")
     assert not scope.allows("http://127.0.0.1:8081/other")  # another port is another site
     assert scope.allows("http://127.0.0.1:9000/x")
+
+
+def test_resolve_never_raises_and_says_why():
+    base = "https://x.kz/news/a.html"
+    cases = {"http://[ccpa-preferences]": "malformed", "http://[": "malformed", "http://x:99999/": "port",
+             "http://x:8o/": "port", "http://x.kz:0/": "port", "javascript:void(0)": "scheme",
+             "mailto:a@x.kz": "scheme", "/a\x07b": "control_char", "http://a b.kz/": "host",
+             "http://a..b/": "host", "http://%41.kz/": "host", "http://" + "a" * 64 + ".kz/": "host"}
+    for href, reason in cases.items():
+        assert resolve(href, base) == (None, reason), href
+    assert resolve("  /b.html\n", base) == ("https://x.kz/b.html", None)  # as a browser trims an href
+    assert resolve("http://[::1]:80/x") == ("http://[::1]/x", None)
+    assert resolve("http://x.kz./a") == ("http://x.kz/a", None)
+    assert canonicalize("/a", "http://[") is None  # a bad base is no base to resolve against
