@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
