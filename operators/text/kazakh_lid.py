@@ -160,6 +160,7 @@ class KazakhDecision:
 
         def answer(lang: str, score: float, rule: str) -> tuple[str, float, str]:
             evidence["rule"] = rule
+            evidence.pop("_posteriors", None)
             return lang, round(min(score, 1.0), 4), json.dumps(evidence, ensure_ascii=False)
 
         def alternative(rule: str) -> tuple[str, float, str]:
@@ -202,8 +203,8 @@ class KazakhDecision:
             # Kazakh's own word forms, none of them guessed from a stem, against the label's,
             # unless the spelling says otherwise ("чечен" is in hunspell-kk, and Bashkir too).
             hits = dictionaries(strict=True)
-            spelt = self.spelling(text, letters, evidence)
-            if (hits.get("kk", 0.0) >= 0.5 and hits["kk"] > hits[lid] and spelt.get("kk", 1.0) >= 0.5
+            if (hits.get("kk", 0.0) >= 0.5 and hits["kk"] > hits[lid]
+                    and self.spelling(text, letters, evidence).get("kk", 1.0) >= 0.5
                     and not evidence.get("kyrgyz_spelling")):
                 return answer("kk", max(p_kk, 0.5), f"short text; more Kazakh words than {lid}")
         if not long:
@@ -214,7 +215,9 @@ class KazakhDecision:
         """The n-gram model's posteriors, and whether the words are spelt the Kyrgyz way."""
         if self.ngrams is None:
             return {}
-        posteriors = self.ngrams.posteriors(words_of(text))
+        if "_posteriors" in evidence:  # already asked by an earlier rule for this text
+            return evidence["_posteriors"]
+        posteriors = evidence["_posteriors"] = self.ngrams.posteriors(words_of(text))
         evidence["ngrams"] = [[lang, round(p, 3)] for lang, p in list(posteriors.items())[:3]]
         if not letters.extras & KAZAKH_ONLY and any(KYRGYZ_SPELLING.search(w) for w in letters.words):
             evidence["kyrgyz_spelling"] = True
