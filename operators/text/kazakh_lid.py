@@ -11,9 +11,18 @@ adds its own letters to the Russian ones:
 So a text with ұ, or with і next to қ, is Kazakh and nothing else; a long text with
 ө ү ң but none of қ ұ і (the letters Kyrgyz, Tatar and Bashkir lack and every Kazakh
 paragraph has) is not Kazakh; ї є ґ җ ҡ ў ... rule Kazakh out. Where letters cannot
-decide (short texts, texts without the extra letters), hunspell word lists (Kazakh,
-Russian, Ukrainian from Debian) say which language knows more of the words. Every
-decision records its evidence (`lang_evidence`, JSON).
+decide on a long text (texts without the extra letters), hunspell word lists (Kazakh,
+Russian, Ukrainian from Debian) say which language knows more of the words.
+
+Short texts (labels, headlines: fewer than LONG_WORDS words) have too few letters for
+that, and lid.176 is least sure on them. There a character n-gram model built from word
+lists (char_ngrams.py: kk ru uk be mn uz tt ba) says how each language would spell the
+words, and lid.176's label changes only when both agree enough: the model sure of Kazakh
+and lid.176 not sure of its own label, or the model sure the Kazakh label is a Tatar,
+Bashkir, Uzbek ... text that lid.176 also found plausible. Kyrgyz, which no list covers,
+is guarded by its own spelling (long vowels, ө ү after the first syllable). Where
+neither model is sure, lid.176's label stays and the evidence says "confidence": "low".
+Every decision records its evidence (`lang_evidence`, JSON).
 """
 from __future__ import annotations
 
@@ -22,6 +31,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from operators.text.char_ngrams import CharNgramModel, words_of
 from operators.text.dictionary import HunspellWords
 
 # Letters each language adds to the 33 of Russian (Russian itself adds none).
@@ -64,6 +74,23 @@ MIN_MARKED_SHARE = 0.15  # Kazakh prose: 30-60% of words carry one of its nine l
 # Russian text with a few Kazakh names stays well below this
 
 
+# Short-text thresholds on the n-gram model's posteriors (see CharNgramModel.posteriors).
+NGRAM_KK_SURE = 0.8  # the model must be this sure of Kazakh to overrule lid.176 ...
+LID_UNSURE = 0.9  # ... and lid.176 less sure than this of a label Kazakh's letters allow
+NGRAM_RIVAL_SURE = 0.98  # the model this sure of a rival (and of not-Kazakh) to take a kk label back
+NGRAM_KK_NONE = 0.01
+LID_RIVAL_PLAUSIBLE = 0.05  # ... where lid.176 gave that rival at least this much
+# Kyrgyz spelling Kazakh does not have: long vowels, and ө ү after the first syllable
+# (Kyrgyz rounds later vowels: "түшүнбөйм", "өлкөнүн"; Kazakh writes "түсінбеймін").
+# lid.176 hardly knows Cyrillic Uzbek (it learned Uzbek in Latin letters), so its silence
+# on uz is no evidence against it.
+LID_BLIND = frozenset({"uz"})
+# And verbal nouns in -уу: Kazakh ends them in one у ("жазу"), save one-syllable ones ("жуу").
+KYRGYZ_SPELLING = re.compile(r"(аа|оо|өө|үү|ээ|ыы)|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]+[өү]"
+                             r"|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]*[^аеёиоуүөыэюяұіә]уу$")
+KAZAKH_ONLY = frozenset("құғәіһ")  # none of them in Kyrgyz
+
+
 # Kazakh written with a font or keyboard that has ӛ (U+04DB) where ө belongs; common in
 # Kazakh PDFs and web text.
 KAZAKH_VARIANTS = str.maketrans({"ӛ": "ө"})
@@ -104,10 +131,13 @@ class Letters:
 class KazakhDecision:
     """(lid.176's ranked labels, text) → (lang, score, evidence) for Cyrillic text."""
 
-    def __init__(self, dictionaries: dict[str, str] | None = None, kk_min_stem_length: int = 4):
+    def __init__(self, dictionaries: dict[str, str] | None = None, kk_min_stem_length: int = 4,
+                 ngrams: CharNgramModel | None | bool = True):
         paths = HUNSPELL if dictionaries is None else dictionaries
         self.words = {lang: HunspellWords.load(path, kk_min_stem_length)
                       for lang, path in paths.items() if path and os.path.exists(path)}
+        # True: the model shipped with the package; False/None: letters and words only.
+        self.ngrams = CharNgramModel.bundled() if ngrams is True else ngrams or None
 
     def hits(self, words: list[str], strict: bool = False) -> dict[str, float]:
         """Share of the words each dictionary knows. Kazakh stacks suffixes beyond
@@ -130,6 +160,7 @@ class KazakhDecision:
 
         def answer(lang: str, score: float, rule: str) -> tuple[str, float, str]:
             evidence["rule"] = rule
+            evidence.pop("_posteriors", None)
             return lang, round(min(score, 1.0), 4), json.dumps(evidence, ensure_ascii=False)
 
         def alternative(rule: str) -> tuple[str, float, str]:
@@ -150,6 +181,8 @@ class KazakhDecision:
                 return alternative("letters not Kazakh")
             if long and not letters.extras & KAZAKH_CORE:
                 return alternative("long text without қ ұ і")
+            if not long:
+                return self.short_kazakh_label(ranked, text, letters, evidence, answer)
             return answer("kk", lid_score, "lid176")
         if not letters.kazakh_possible():
             return answer(lid, lid_score, "lid176")
@@ -165,11 +198,65 @@ class KazakhDecision:
                 return answer(lid, lid_score, "lid176")
             if hits.get("kk", 0.0) >= max(hits.get(lid, 0.0), 0.5):
                 return answer("kk", max(p_kk, strength), f"letters rule out {lid}; kk words")
-            return answer(lid, lid_score, "lid176")
-        if not long and p_kk > 0 and lid in self.words:
+        elif not long and p_kk > 0 and lid in self.words:
             # A short text in letters Kazakh shares with the label ("дат тілі" read as uk):
-            # Kazakh's own word forms, none of them guessed from a stem, against the label's.
+            # Kazakh's own word forms, none of them guessed from a stem, against the label's,
+            # unless the spelling says otherwise ("чечен" is in hunspell-kk, and Bashkir too).
             hits = dictionaries(strict=True)
-            if hits.get("kk", 0.0) >= 0.5 and hits["kk"] > hits[lid]:
+            if (hits.get("kk", 0.0) >= 0.5 and hits["kk"] > hits[lid]
+                    and self.spelling(text, letters, evidence).get("kk", 1.0) >= 0.5
+                    and not evidence.get("kyrgyz_spelling")):
                 return answer("kk", max(p_kk, 0.5), f"short text; more Kazakh words than {lid}")
+        if not long:
+            return self.short_other_label(ranked, text, letters, evidence, answer)
+        return answer(lid, lid_score, "lid176")
+
+    def spelling(self, text: str, letters: Letters, evidence: dict) -> dict[str, float]:
+        """The n-gram model's posteriors, and whether the words are spelt the Kyrgyz way."""
+        if self.ngrams is None:
+            return {}
+        if "_posteriors" in evidence:  # already asked by an earlier rule for this text
+            return evidence["_posteriors"]
+        posteriors = evidence["_posteriors"] = self.ngrams.posteriors(words_of(text))
+        evidence["ngrams"] = [[lang, round(p, 3)] for lang, p in list(posteriors.items())[:3]]
+        if not letters.extras & KAZAKH_ONLY and any(KYRGYZ_SPELLING.search(w) for w in letters.words):
+            evidence["kyrgyz_spelling"] = True
+        return posteriors
+
+    def short_kazakh_label(self, ranked, text, letters, evidence, answer):
+        """lid.176 says kk for a short text: a Tatar, Bashkir or Uzbek word may read as
+        Kazakh to it; Kyrgyz spelling without a letter Kyrgyz lacks is Kyrgyz."""
+        lid_score = ranked[0][1]
+        posteriors = self.spelling(text, letters, evidence)
+        if not posteriors:
+            return answer("kk", lid_score, "lid176")
+        p_lid = dict(ranked)
+        if evidence.get("kyrgyz_spelling") and not letters.rules_out("ky"):
+            return answer("ky", p_lid.get("ky", 0.0) + lid_score / 2, "short text; Kyrgyz spelling")
+        rival, p_rival = next((lang, p) for lang, p in posteriors.items() if lang != "kk")
+        if (posteriors.get("kk", 0.0) < NGRAM_KK_NONE and p_rival >= NGRAM_RIVAL_SURE and not letters.rules_out(rival)
+                and (p_lid.get(rival, 0.0) >= LID_RIVAL_PLAUSIBLE or rival in LID_BLIND)):
+            return answer(rival, max(p_lid.get(rival, 0.0), 0.5), f"short text; spelt as {rival}, not kk")
+        if posteriors.get("kk", 0.0) < NGRAM_KK_SURE or lid_score < 0.5:
+            evidence["confidence"] = "low"
+        return answer("kk", lid_score, "lid176")
+
+    def short_other_label(self, ranked, text, letters, evidence, answer):
+        """lid.176 says another language for a short text that Kazakh's letters allow:
+        Kazakh when the n-gram model is sure of it and lid.176 is not sure of its label."""
+        lid, lid_score = ranked[0]
+        posteriors = self.spelling(text, letters, evidence)
+        if not posteriors:
+            return answer(lid, lid_score, "lid176")
+        p_kk = posteriors.get("kk", 0.0)
+        kazakh_letters = bool(letters.extras & EXTRA_LETTERS["kk"])
+        p_lid = dict(ranked)
+        # The model knows no Kyrgyz (nor Bulgarian, Serbian ...): it may overrule only a
+        # label it can judge, and only where lid.176 found Kyrgyz no likelier than Kazakh.
+        if (p_kk >= NGRAM_KK_SURE and not evidence.get("kyrgyz_spelling") and lid in self.ngrams.langs
+                and p_lid.get("ky", 0.0) <= p_lid.get("kk", 0.0)
+                and (lid_score < LID_UNSURE or kazakh_letters and letters.rules_out(lid))):
+            return answer("kk", max(dict(ranked).get("kk", 0.0), p_kk / 2 + 0.1), f"short text; spelt as kk, not {lid}")
+        if max(posteriors.values()) < NGRAM_KK_SURE or lid_score < 0.5:
+            evidence["confidence"] = "low"
         return answer(lid, lid_score, "lid176")

@@ -91,3 +91,50 @@ def test_without_dictionaries_the_letters_still_decide():
     decision = KazakhDecision(dictionaries={})
     assert decision.decide([("uk", 0.7)], KAZAKH_LONG)[0] == "kk"
     assert decision.decide([("kk", 0.7)], TATAR_LONG)[0] != "kk"
+
+
+@pytest.mark.parametrize("text, lid_ranking", [
+    ("Тегтер", [("ru", 0.52), ("mn", 0.14), ("kk", 0.05)]),      # "tags": Kazakh plural -тер
+    ("Баптауларды жабу", [("ru", 0.45), ("kk", 0.35), ("ky", 0.15)]),  # "close the settings"
+    ("Алушы", [("be", 0.54), ("kk", 0.45)]),                      # "recipient"
+])
+def test_short_kazakh_spelling_overrules_an_unsure_label(text, lid_ranking):
+    lang, _, evidence = KazakhDecision().decide(lid_ranking, text)
+    assert lang == "kk", evidence
+    assert json.loads(evidence)["ngrams"][0][0] == "kk"
+
+
+@pytest.mark.parametrize("text, lid_ranking, expected", [
+    ("Көнсығыш Азия", [("kk", 0.56), ("ba", 0.41)], "ba"),          # Bashkir "East Asia"
+    ("ябайлаштырылған", [("kk", 0.64), ("ba", 0.31)], "ba"),        # Bashkir "simplified"
+    ("түшүнбөйм", [("kk", 0.57), ("ky", 0.32)], "ky"),              # Kyrgyz: ү ө after the first syllable
+    ("мейтей-маек (жазуу)", [("ru", 0.75), ("uk", 0.1)], "ru"),     # Kyrgyz -уу: never made kk
+    ("Новое сообщение", [("ru", 0.97)], "ru"),
+    ("Нове повідомлення", [("uk", 0.95)], "uk"),
+])
+def test_short_neighbours_stay_out_of_kazakh(text, lid_ranking, expected):
+    lang, _, evidence = KazakhDecision().decide(lid_ranking, text)
+    assert lang == expected, evidence
+
+
+def test_short_text_without_evidence_keeps_lid_label_with_low_confidence():
+    # "Korea" is spelt alike in Kazakh and Russian: no guess, and the evidence says so.
+    lang, _, evidence = KazakhDecision().decide([("ru", 0.45), ("uk", 0.3)], "Корея")
+    assert lang == "ru"
+    assert json.loads(evidence)["confidence"] == "low"
+
+
+def test_without_the_ngram_model_short_texts_fall_back_to_lid_and_words():
+    decision = KazakhDecision(ngrams=False)
+    assert decision.decide([("ru", 0.52), ("mn", 0.14)], "Тегтер")[0] == "ru"
+    assert decision.decide([("kk", 0.6), ("ba", 0.3)], "Көнсығыш Азия")[0] == "kk"
+
+
+def test_ngram_model_ranks_each_language_on_its_own_words():
+    from operators.text.char_ngrams import CharNgramModel, words_of
+
+    model = CharNgramModel.bundled()
+    assert model is not None and {"kk", "ru", "uk", "tt", "ba"} <= set(model.langs)
+    for text, lang in [("Баптауларды жабу", "kk"), ("Новое сообщение", "ru"), ("Нове повідомлення", "uk"),
+                       ("бәйрәмнәре белән", "tt"), ("Башҡорт халҡы", "ba")]:
+        assert next(iter(model.posteriors(words_of(text)))) == lang, text
