@@ -266,11 +266,12 @@ def page_files(storage: Storage, pages_dir: str, clean: bool = False) -> list[Pa
 
 
 def page_index(storage: Storage, pages_dir: str, files: list[PageFile] | None = None,
-               clean: bool = False) -> pa.Table | None:
+               clean: bool = False, data_bytes: dict[str, int] | None = None) -> pa.Table | None:
     """INDEX_COLUMNS of every page file, read by column projection (never the text), plus
     `file` and `row` (position in it). With `clean`, a file of an older version that a
     killed run left half-written is removed; our own files are written whole, so one that
-    cannot be read now (storage trouble) is skipped, never removed."""
+    cannot be read now (storage trouble) is skipped, never removed. `data_bytes` receives
+    each file's uncompressed size from its footer (what `pages.file_bytes` bounds)."""
     if not storage.exists(pages_dir):
         return None
     tables = []
@@ -278,7 +279,11 @@ def page_index(storage: Storage, pages_dir: str, files: list[PageFile] | None = 
         uri = join(pages_dir, f.name)
         try:
             with storage.open_input(uri) as stream:
-                t = pq.ParquetFile(stream).read(columns=INDEX_COLUMNS)
+                parquet = pq.ParquetFile(stream)
+                t = parquet.read(columns=INDEX_COLUMNS)
+                meta = parquet.metadata
+            if data_bytes is not None:
+                data_bytes[f.name] = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         except (OSError, pa.ArrowInvalid) as exc:
             if clean and not f.name.startswith(("pages-", "ocr-")):
                 storage.delete(uri)
@@ -301,23 +306,23 @@ def current_pages(table: pa.Table, config_hash: str) -> pa.Table:
     preferred = pc.or_(pc.equal(table["method"], "textlayer"), pc.equal(table["config_hash"], config_hash))
     table = table.append_column("_rank", pc.if_else(pc.fill_null(preferred, False), 0, 1))
     table = table.sort_by([("book_id", "ascending"), ("page", "ascending"), ("_rank", "ascending")])
-    keep, last = [], None
-    for i, key in enumerate(zip(table["book_id"].to_pylist(), table["page"].to_pylist())):
-        keep.append(key != last)
-        last = key
-    return table.filter(pa.array(keep)).drop_columns(["_rank"])
+    if table.num_rows < 2:
+        return table.drop_columns(["_rank"])
+    book, page = table["book_id"].combine_chunks(), table["page"].combine_chunks()
+    changed = pc.or_(pc.not_equal(book[1:], book[:-1]), pc.not_equal(page[1:], page[:-1]))
+    keep = pa.concat_arrays([pa.array([True]), pc.fill_null(changed, True)])
+    return table.filter(keep).drop_columns(["_rank"])
 
 
-def _stream(dataset, fold_books: set[str], keys: set) -> Iterator[pa.Table]:
+def _stream(dataset, fold_books: pa.Array, keys: set) -> Iterator[pa.Table]:
     """The stage's page rows as they come, in batches big enough for Parquet row groups;
     the keys of rows of books that folded files also hold are noted for the fold."""
     for batch in dataset.iter_batches(batch_format="pyarrow", batch_size=ROW_GROUP_ROWS):
         if batch.num_rows == 0:
             continue
         batch = validate(batch, PAGES).select(PAGES.names)
-        if fold_books:
-            mine = batch.filter(pc.is_in(batch["book_id"], pa.array(sorted(fold_books), pa.string())))
-            keys.update(keys_of(mine))
+        if len(fold_books):
+            keys.update(keys_of(batch.filter(pc.is_in(batch["book_id"], fold_books))))
         yield batch
 
 
@@ -355,16 +360,19 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     started = stages.start("pages", [])  # page files are kept: they are the resume state
     settings = OmegaConf.to_container(cfg.pages, resolve=True)
     run = new_run_id()
-    files = page_files(storage, out, clean=True)
-    index = page_index(storage, out, files, clean=True)
+    files, data_bytes = page_files(storage, out, clean=True), {}
+    index = page_index(storage, out, files, clean=True, data_bytes=data_bytes)
     done_by_book = done_pages_of(index, config_hash)
     items = [{**b, "done": done_by_book.get(b["book_id"], [])} for b in books]
     resumed = sum(map(len, done_by_book.values()))
     if resumed:
         log(f"pages: {resumed} pages already read in an earlier run, not read again")
-    fold = [f.name for f in fold_plan(files, run, settings["file_bytes"])[0]]
-    fold_books = set() if index is None or not fold else \
-        set(index.filter(pc.is_in(index["file"], pa.array(fold)))["book_id"].unique().to_pylist())
+    # Sizes as `pages.file_bytes` counts them; a file that could not be read now is neither
+    # folded nor deleted: it may be readable later.
+    sized = [PageFile(f.name, data_bytes[f.name], f.mtime) for f in files if f.name in data_bytes]
+    fold = [f.name for f in fold_plan(sized, run, settings["file_bytes"])[0]]
+    fold_books = pa.array([], pa.string()) if index is None or not fold else \
+        index.filter(pc.is_in(index["file"], pa.array(fold)))["book_id"].unique()
     ocr = OmegaConf.to_container(cfg.ocr, resolve=True)
     pdf = PdfTextLayer(max_pages=cfg.ocr.max_pages, **ocr["routing"])
     gpus = ocr["easyocr"]["num_gpus"] if ocr["engine"] == "easyocr" else 0
@@ -402,12 +410,13 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     journals = [f.name for f in page_files(storage, out) if is_journal(f.name, run)]
     for name in fold + journals:
         storage.delete(join(out, name))
-    final = page_index(storage, out)
+    final_files = page_files(storage, out)
+    final = page_index(storage, out, final_files)
     table = current_pages(final.select(INDEX_COLUMNS), config_hash) if final is not None else \
         pa.table({c: pa.array([], PAGES.field(c).type) for c in INDEX_COLUMNS})
     methods = Counter(table["method"].to_pylist())
     failed = sum(e is not None for e in table["error"].to_pylist())
-    n_files = len({*final["file"].to_pylist()}) if final is not None else 0
+    n_files = len(final_files)
     info = stages.finish("pages", key, started, {"books": len(books), "pages": table.num_rows,
                                                  "by_method": dict(methods), "failed": failed, "resumed": resumed,
                                                  "files": n_files})
