@@ -18,7 +18,8 @@ Layouts, both in a fresh directory each:
 Measured per layout: files and bytes; `flows.pages.done_pages` (what a rerun reads before
 it starts) in-process, best and all of 5 runs after one warm-up; `qazflow status
 output=DIR` as a command (Python start, Hydra, reading ledger and pages, the rich tables
-and report.html), best and all of 3 runs. The files are in the page cache (local disk):
+and report.html), best and all of 3 runs, with the same command on an empty output (its
+fixed cost) and `show_status` in this process (its share that grows with the library). The files are in the page cache (local disk):
 on S3 every file is at least one more request, so the file count matters more there.
 """
 from __future__ import annotations
@@ -114,12 +115,24 @@ def timed(fn, repeats: int) -> list[float]:
     return out
 
 
-def status_command(out: Path) -> None:
+def status_command(out: Path, expect_ok: bool = True) -> None:
     qazflow = shutil.which("qazflow", path=str(Path(sys.executable).parent)) or "qazflow"
     done = subprocess.run([qazflow, "status", f"output={out}"], capture_output=True, text=True,
                           env={**os.environ, "COLUMNS": "160"})
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "Digitization per collection" in done.stdout, done.stdout[-2000:]
+    if expect_ok:
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert "Digitization per collection" in done.stdout, done.stdout[-2000:]
+
+
+def status_in_process(out: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from flows.config import load_config
+    from flows.status import show_status
+
+    assert show_status(load_config([f"output={out}"]), Console(file=io.StringIO(), width=160)) == 0
 
 
 def measure(name: str, out: Path, expected_books: int, expected_pages: int, repeats: int) -> dict:
@@ -129,9 +142,16 @@ def measure(name: str, out: Path, expected_books: int, expected_pages: int, repe
     assert len(found) == expected_books and sum(map(len, found.values())) == expected_pages, name
     done_times = timed(lambda: done_pages(Storage(), pages_dir, CONFIG_HASH), repeats)
     status_times = timed(lambda: status_command(out), 3)
+    # The command's fixed cost (Python, imports, Hydra) on an output with nothing in it,
+    # alternating with the runs above, and show_status alone in this process.
+    startup_times = timed(lambda: status_command(out.parent / "empty", expect_ok=False), 3)
+    inside_times = timed(lambda: status_in_process(out), 3)
     result = {"files": len(files), "bytes": sum(f.stat().st_size for f in files),
               "done_pages_s": min(done_times), "done_pages_all_s": done_times,
-              "status_s": min(status_times), "status_all_s": status_times}
+              "status_s": min(status_times), "status_all_s": status_times,
+              "status_startup_s": min(startup_times), "status_startup_all_s": startup_times,
+              "status_in_process_s": min(inside_times), "status_in_process_all_s": inside_times,
+              "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
     print(f"{name}: {result}", flush=True)
     return result
 
@@ -166,11 +186,13 @@ def main() -> None:
             print(f"{name}: written in {time.perf_counter() - start:.1f} s", flush=True)
             results["layouts"][name] = measure(name, out, expected_books, expected_pages, 5)
             shutil.rmtree(out)
-    suffix = "_quick" if args.quick else ""
+    suffix = ("_quick" if args.quick else "") + ("_compacted_only" if args.no_per_page else "")
     path = C.write_results(f"pages_files{suffix}", results)
-    rows = [[name, r["files"], f"{r['bytes'] / 2**20:.0f} MB", f"{r['done_pages_s']:.2f}", f"{r['status_s']:.2f}"]
+    rows = [[name, r["files"], f"{r['bytes'] / 2**20:.0f} MB", f"{r['done_pages_s']:.2f}", f"{r['status_s']:.2f}",
+             f"{r['status_startup_s']:.2f}", f"{r['status_in_process_s']:.2f}"]
             for name, r in results["layouts"].items()]
-    print(C.md_table(["layout", "files", "size", "done_pages s", "qazflow status s"], rows))
+    print(C.md_table(["layout", "files", "size", "done_pages s", "qazflow status s", "status, empty output s",
+                      "show_status in process s"], rows))
     print(f"results: {path}")
 
 
