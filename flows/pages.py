@@ -2,17 +2,26 @@
 
 Pages are the unit of resume: a page already in `pages/` for the same OCR configuration
 (book, page, config hash) is never read again, so a rerun after a crash OCRs only what
-was in flight. Images are rendered inside the OCR actors, where they are used: only
-page numbers travel between tasks, never page images.
+was in flight or in an OCR actor's uncommitted journal (`pages.commit_pages` pages or
+`pages.commit_seconds`). Images are rendered inside the OCR actors, where they are used:
+only page numbers travel between tasks, never page images.
+
+Files stay few (operators/books/page_files.py): each OCR actor journals its pages into a
+rolling file; the driver writes the rows the stage produces into compacted files of at
+most `pages.file_bytes`, folds in the small files of earlier runs, then deletes the
+journals and folded files. Whether a page is done is read from a few columns only.
 """
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import chain, count
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
@@ -22,6 +31,9 @@ from flows.storage import Storage, join
 from operators.books.images import image_pages, load_image_page
 from operators.books.kazakh_letters import KazakhLetterRepair
 from operators.books.ocr import OcrPage, engine_versions
+from operators.books.page_files import (INDEX_COLUMNS, PageFile, PageJournal, compacted_name, done_pages_of,
+                                        file_groups, fold_plan, fold_selection, is_journal, is_page_file, is_temp,
+                                        journal_name, keys_of, new_run_id)
 from operators.books.page_language import PageLanguage, attempt, keep_better, languages_read
 from operators.books.pdf import PdfTextLayer, failure, page_row
 from operators.books.render import PdfPageRenderer
@@ -29,6 +41,10 @@ from schemas import PAGE, validate
 
 # Extra page columns: which frame of the file holds the page, the book's language.
 PAGES = PAGE.append(pa.field("frame", pa.int32())).append(pa.field("language", pa.string()))
+
+
+# Rows per Parquet row group of a compacted page file (pages arrive one per block).
+ROW_GROUP_ROWS = 1024
 
 
 def needs_ocr(row: dict) -> bool:
@@ -104,12 +120,22 @@ class OcrPages:
     text of each page says which language it is in, whatever the catalog claims; a page
     whose language had no model in its reading is OCR'd again with that language's
     models, and the better reading kept (operators/books/page_language.py).
+
+    With `journal` (directory, run, and the `pages` commit settings), the actor also
+    commits its pages to its own rolling file in pages/, so a crash does not lose them.
     """
 
-    def __init__(self, storage: Storage, ocr: dict, config_hash: str):
+    def __init__(self, storage: Storage, ocr: dict, config_hash: str, journal: dict | None = None):
         self.storage = storage
         self.ocr = ocr
         self.config_hash = config_hash
+        self.journal = None
+        if journal:
+            directory, run, actor = journal["directory"], journal["run"], uuid.uuid4().hex[:8]
+            self.journal = PageJournal(lambda name, data: storage.write_bytes(join(directory, name), data),
+                                       lambda seq: journal_name(run, actor, seq),
+                                       commit_pages=journal["commit_pages"], commit_seconds=journal["commit_seconds"],
+                                       rolling_pages=journal["rolling_pages"])
         self.engines: dict[tuple, OcrPage] = {}
         self.source: tuple[str, object] | None = None  # the file being read, kept across its pages
         check = ocr["language_check"]
@@ -159,7 +185,13 @@ class OcrPages:
                     row = {**row, "method": self.ocr["engine"], "error": f"cannot OCR page: {failure(exc)}"}
                 row["config_hash"] = self.config_hash
             rows.append(row)
-        return validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
+        table = validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
+        if self.journal is not None:
+            self.journal.add(table)
+            if self.journal.last_error:
+                log(f"pages: cannot commit OCR journal (pages stay in the stage's output): {self.journal.last_error}")
+                self.journal.last_error = None
+        return table
 
     def _read(self, row: dict) -> dict:
         engine = self._engine(row["language"])
@@ -216,24 +248,57 @@ def ocr_config_hash(ocr: DictConfig) -> str:
     return stage_key("ocr", OmegaConf.to_container(ocr), engine_versions())
 
 
+def page_files(storage: Storage, pages_dir: str, clean: bool = False) -> list[PageFile]:
+    """The page files in `pages_dir` with size and time. With `clean`, temporary files a
+    killed write left behind are removed (only the pages stage, at its start, may)."""
+    fs, path = storage.resolve(pages_dir)
+    files = []
+    for info in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True)):
+        if info.type != pafs.FileType.File:
+            continue
+        if is_temp(info.base_name):
+            if clean:
+                storage.delete(join(pages_dir, info.base_name))
+            continue
+        if is_page_file(info.base_name):
+            files.append(PageFile(info.base_name, info.size or 0, info.mtime.timestamp() if info.mtime else 0.0))
+    return sorted(files, key=lambda f: f.name)
+
+
+def page_index(storage: Storage, pages_dir: str, files: list[PageFile] | None = None,
+               clean: bool = False, data_bytes: dict[str, int] | None = None) -> pa.Table | None:
+    """INDEX_COLUMNS of every page file, read by column projection (never the text), plus
+    `file` and `row` (position in it). With `clean`, a file of an older version that a
+    killed run left half-written is removed; our own files are written whole, so one that
+    cannot be read now (storage trouble) is skipped, never removed. `data_bytes` receives
+    each file's uncompressed size from its footer (what `pages.file_bytes` bounds)."""
+    if not storage.exists(pages_dir):
+        return None
+    tables = []
+    for f in page_files(storage, pages_dir, clean) if files is None else files:
+        uri = join(pages_dir, f.name)
+        try:
+            with storage.open_input(uri) as stream:
+                parquet = pq.ParquetFile(stream)
+                t = parquet.read(columns=INDEX_COLUMNS)
+                meta = parquet.metadata
+            if data_bytes is not None:
+                data_bytes[f.name] = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        except (OSError, pa.ArrowInvalid) as exc:
+            if clean and not f.name.startswith(("pages-", "ocr-")):
+                storage.delete(uri)
+            else:
+                log(f"pages: cannot read {uri}, skipped: {exc}")
+            continue
+        tables.append(t.append_column("file", pa.array([f.name] * t.num_rows, pa.string()))
+                      .append_column("row", pa.array(range(t.num_rows), pa.int64())))
+    return pa.concat_tables(tables, promote_options="permissive") if tables else None
+
+
 def done_pages(storage: Storage, pages_dir: str, config_hash: str) -> dict[str, list[int]]:
     """Pages already read in earlier runs, per book: text-layer pages, and OCR'd pages of
-    this OCR configuration. Files a killed run left half-written are removed."""
-    if not storage.exists(pages_dir):
-        return {}
-    tables = []
-    for uri in storage.list_files(pages_dir):
-        try:
-            with storage.open_input(uri) as f:
-                tables.append(pq.read_table(f, columns=["book_id", "page", "method", "config_hash", "error"]))
-        except (OSError, pa.ArrowInvalid):
-            storage.delete(uri)
-    done: dict[str, list[int]] = {}
-    for t in tables:
-        for r in t.to_pylist():
-            if r["error"] is None and (r["method"] == "textlayer" or r["config_hash"] == config_hash):
-                done.setdefault(r["book_id"], []).append(r["page"])
-    return done
+    this OCR configuration."""
+    return done_pages_of(page_index(storage, pages_dir), config_hash)
 
 
 def current_pages(table: pa.Table, config_hash: str) -> pa.Table:
@@ -241,11 +306,46 @@ def current_pages(table: pa.Table, config_hash: str) -> pa.Table:
     preferred = pc.or_(pc.equal(table["method"], "textlayer"), pc.equal(table["config_hash"], config_hash))
     table = table.append_column("_rank", pc.if_else(pc.fill_null(preferred, False), 0, 1))
     table = table.sort_by([("book_id", "ascending"), ("page", "ascending"), ("_rank", "ascending")])
-    keep, last = [], None
-    for i, key in enumerate(zip(table["book_id"].to_pylist(), table["page"].to_pylist())):
-        keep.append(key != last)
-        last = key
-    return table.filter(pa.array(keep)).drop_columns(["_rank"])
+    if table.num_rows < 2:
+        return table.drop_columns(["_rank"])
+    book, page = table["book_id"].combine_chunks(), table["page"].combine_chunks()
+    changed = pc.or_(pc.not_equal(book[1:], book[:-1]), pc.not_equal(page[1:], page[:-1]))
+    keep = pa.concat_arrays([pa.array([True]), pc.fill_null(changed, True)])
+    return table.filter(keep).drop_columns(["_rank"])
+
+
+def _stream(dataset, fold_books: pa.Array, keys: set) -> Iterator[pa.Table]:
+    """The stage's page rows as they come, in batches big enough for Parquet row groups;
+    the keys of rows of books that folded files also hold are noted for the fold."""
+    for batch in dataset.iter_batches(batch_format="pyarrow", batch_size=ROW_GROUP_ROWS):
+        if batch.num_rows == 0:
+            continue
+        batch = validate(batch, PAGES).select(PAGES.names)
+        if len(fold_books):
+            keys.update(keys_of(batch.filter(pc.is_in(batch["book_id"], fold_books))))
+        yield batch
+
+
+def _folded(storage: Storage, out: str, index: pa.Table | None, fold: list[str], keys: set) -> Iterator[pa.Table]:
+    """The rows of the folded files that are not already elsewhere. A generator: the
+    selection is made when first asked, after this run's rows (and their keys) are written."""
+    for name, positions in fold_selection(index, fold, keys).items():
+        if positions:
+            with storage.open_input(join(out, name)) as f:
+                table = pq.read_table(f).take(pa.array(positions, pa.int64()))
+            yield from (pa.Table.from_batches([b]) for b in
+                        validate(table, PAGES).select(PAGES.names).to_batches(max_chunksize=ROW_GROUP_ROWS))
+
+
+def _write_files(storage: Storage, out: str, names: Iterator[str], tables: Iterable[pa.Table],
+                 file_bytes: int) -> list[str]:
+    """Streams the tables into files of at most `file_bytes`, each committed whole."""
+    written = []
+    for group in file_groups(tables, file_bytes):
+        name = next(names)
+        storage.write_table(join(out, name), group, PAGES)
+        written.append(name)
+    return written
 
 
 def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], actor_pool) -> dict:
@@ -258,39 +358,68 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
         log(f"pages: already done ({done['pages']} pages), skipped")
         return done
     started = stages.start("pages", [])  # page files are kept: they are the resume state
-    done_by_book = done_pages(storage, out, config_hash)
+    settings = OmegaConf.to_container(cfg.pages, resolve=True)
+    run = new_run_id()
+    files, data_bytes = page_files(storage, out, clean=True), {}
+    index = page_index(storage, out, files, clean=True, data_bytes=data_bytes)
+    done_by_book = done_pages_of(index, config_hash)
     items = [{**b, "done": done_by_book.get(b["book_id"], [])} for b in books]
     resumed = sum(map(len, done_by_book.values()))
     if resumed:
         log(f"pages: {resumed} pages already read in an earlier run, not read again")
+    # Sizes as `pages.file_bytes` counts them; a file that could not be read now is neither
+    # folded nor deleted: it may be readable later.
+    sized = [PageFile(f.name, data_bytes[f.name], f.mtime) for f in files if f.name in data_bytes]
+    fold = [f.name for f in fold_plan(sized, run, settings["file_bytes"])[0]]
+    fold_books = pa.array([], pa.string()) if index is None or not fold else \
+        index.filter(pc.is_in(index["file"], pa.array(fold)))["book_id"].unique()
     ocr = OmegaConf.to_container(cfg.ocr, resolve=True)
     pdf = PdfTextLayer(max_pages=cfg.ocr.max_pages, **ocr["routing"])
     gpus = ocr["easyocr"]["num_gpus"] if ocr["engine"] == "easyocr" else 0
-    fs, path = storage.resolve(out)
+    journal = {"directory": out, "run": run, **{k: settings[k] for k in ("commit_pages", "commit_seconds",
+                                                                          "rolling_pages")}}
     # Routing reads each book once; its page rows (text, no images) are kept so the two
-    # kinds of page can go separate ways: text-layer pages are written a book at a time,
-    # pages to OCR travel one per block, so every OCR actor gets pages of a long book (a
-    # block is one actor call) and each OCR'd page is written, so resumable, once done.
+    # kinds of page can go separate ways: text-layer pages are written at once, pages to
+    # OCR travel one per block, so every OCR actor gets pages of a long book (a block is
+    # one actor call), and each actor journals its pages as they are done.
     routed = (ray.data.from_items(items, override_num_blocks=max(1, len(items)))
               .map_batches(ReadBookPages(storage, pdf), batch_size=1, batch_format="pyarrow")
               .materialize())
-    # Filtering and writing rows is light and asks for no CPU, so it runs even when the OCR
-    # actors hold every CPU (any share of one would wait for them forever on a laptop); one
-    # task at a time, so Ray keeps reusing one worker process instead of starting new ones.
+    # Filtering rows is light and asks for no CPU, so it runs even when the OCR actors
+    # hold every CPU (any share of one would wait for them forever on a laptop); one task
+    # at a time, so Ray keeps reusing one worker process instead of starting new ones.
     light = {"num_cpus": 0}
     read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow", concurrency=1,
                               **light)
     ocr_read = (routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow",
                                    concurrency=1, **light)
                 .repartition(target_num_rows_per_block=1)
-                .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash), batch_size=1,
+                .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash, journal), batch_size=1,
                              batch_format="pyarrow", compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None))
-    read.union(ocr_read).write_parquet(path, filesystem=fs, ray_remote_args=light, concurrency=1)
-    columns = ["book_id", "page", "method", "config_hash", "error"]
-    table = current_pages(pq.read_table(path, filesystem=fs, columns=columns), config_hash)
+    keys: set = set()
+    names = (compacted_name(run, f"{part:05d}") for part in count())
+    # Text-layer pages are committed before OCR starts (a crash during OCR keeps them);
+    # OCR'd pages and the folded small files of earlier runs follow in the same files.
+    written = _write_files(storage, out, names, _stream(read, fold_books, keys), settings["file_bytes"])
+    written += _write_files(storage, out, names, chain(_stream(ocr_read, fold_books, keys),
+                                                       _folded(storage, out, index, fold, keys)),
+                            settings["file_bytes"])
+    # Only now that the compacted files are whole: the journals (their rows are in them)
+    # and the folded files go. A crash in between leaves copies that readers and the
+    # next compaction drop.
+    journals = [f.name for f in page_files(storage, out) if is_journal(f.name, run)]
+    for name in fold + journals:
+        storage.delete(join(out, name))
+    final_files = page_files(storage, out)
+    final = page_index(storage, out, final_files)
+    table = current_pages(final.select(INDEX_COLUMNS), config_hash) if final is not None else \
+        pa.table({c: pa.array([], PAGES.field(c).type) for c in INDEX_COLUMNS})
     methods = Counter(table["method"].to_pylist())
     failed = sum(e is not None for e in table["error"].to_pylist())
+    n_files = len(final_files)
     info = stages.finish("pages", key, started, {"books": len(books), "pages": table.num_rows,
-                                                 "by_method": dict(methods), "failed": failed, "resumed": resumed})
-    log(f"pages: {table.num_rows} pages of {len(books)} books {dict(methods)}, {failed} failed")
+                                                 "by_method": dict(methods), "failed": failed, "resumed": resumed,
+                                                 "files": n_files})
+    log(f"pages: {table.num_rows} pages of {len(books)} books {dict(methods)}, {failed} failed; "
+        f"{n_files} page files ({len(written)} written, {len(fold)} folded in, {len(journals)} OCR journals removed)")
     return info

@@ -194,3 +194,16 @@ def test_status_keeps_the_curation_report_and_the_cli_runs(library, capsys):
 def test_status_without_a_build_says_so(tmp_path):
     code, text = run_status(status_config(tmp_path / "nothing"))
     assert code == 1 and "has a build run there" in text
+
+
+def test_status_counts_a_page_once_when_a_crash_left_it_in_a_journal_and_a_compacted_file(library):
+    output, _ = library
+    _, before = run_status(status_config(output))
+    pages = output / "pages"
+    # An OCR journal (this run's, still open, or one a crash left beside the compacted file
+    # holding the same rows), and a half-written temporary: neither changes a count.
+    for f in list(pages.glob("*.parquet")):
+        (pages / f"ocr-20240502T100000Z-abcdef-actor1-00000.{f.stem}.parquet").write_bytes(f.read_bytes())
+    (pages / "pages-x.parquet.tmp-1").write_bytes(b"PAR1")
+    code, after = run_status(status_config(output))
+    assert code == 0 and after == before

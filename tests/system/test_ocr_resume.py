@@ -1,5 +1,6 @@
-"""Kill a build with SIGKILL in the middle of OCR, rerun it: no page is OCR'd twice and
-the corpus equals that of an uninterrupted run."""
+"""Kill a build with SIGKILL in the middle of OCR, rerun it: no page committed before the
+kill is OCR'd again, every page is in pages/ once, and the corpus equals that of an
+uninterrupted run."""
 import os
 import signal
 import subprocess
@@ -15,7 +16,8 @@ from tests.conftest import REPO, ocr_rows, qazflow_bin, run_qazflow
 def build_args(books: Path, out: Path) -> list[str]:
     return ["build", f"output={out}", f"inputs.books=[{books}]", "tokenizer.vocab_size=500", "filters.length.min_chars=50",
             "filters.gopher_repetition.enabled=false", "filters.fineweb_quality.enabled=false",
-            "dedup.near.enabled=false"]  # pages repeat on purpose, and the two books share them
+            "dedup.near.enabled=false",  # pages repeat on purpose, and the two books share them
+            "pages.commit_pages=2"]  # OCR actors commit every 2 pages: the kill must find some committed
 
 
 def documents(out: Path) -> dict:
@@ -44,5 +46,6 @@ def test_sigkill_during_ocr_then_rerun(scanned_books, tmp_path):
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert f"{done_before} pages already read" in rerun.stderr
     per_page = Counter((r["book_id"], r["page"]) for r in ocr_rows(out))
-    assert len(per_page) == 8 and set(per_page.values()) == {1}  # every page OCR'd once
+    assert len(per_page) == 8 and set(per_page.values()) == {1}  # every page once: journals folded in
+    assert all(p.name.startswith("pages-") for p in (out / "pages").iterdir())  # no journal left
     assert documents(out) == documents(reference)
