@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pymupdf
 import pytest
-from PIL import Image
 
 from flows.build import run_build
 from flows.config import load_config

@@ -60,7 +60,8 @@ def submit_args(address: str, out: Path, samples: Path, scans: Path) -> list[str
     """Text, a born-digital book and 8 scanned pages to OCR on three one-CPU nodes."""
     return ["submit", f"ray.address={address}", f"output={out}",
             f"inputs.text=[{samples}/text/kk_news.jsonl,{samples}/text/ru_articles.jsonl]",
-            f"inputs.books=[{samples}/books/born_digital_kk.pdf,{scans}]", "tokenizer.vocab_size=1000"]
+            f"inputs.books=[{samples}/books/born_digital_kk.pdf,{scans}]", "tokenizer.vocab_size=1000",
+            "pages.commit_pages=1"]  # each OCR'd page on disk at once: the test sees OCR under way
 
 
 def outcome(out: Path) -> dict:
