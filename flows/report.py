@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from omegaconf import DictConfig, OmegaConf
 
-from flows.storage import Storage, join
+from flows.storage import Storage, join, masked
 
 
 def _versions() -> dict:
@@ -57,7 +57,7 @@ def build_report(cfg: DictConfig, run: dict) -> dict:
         "sft": run.get("sft"),
         "timings": {name: run[name]["seconds"] for name in ("pages", "curate", "shards") if run[name]}
         | {"total": run["seconds"]},
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": masked(OmegaConf.to_container(cfg, resolve=True)),
     }
 
 

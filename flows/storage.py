@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import pyarrow as pa
@@ -16,12 +16,25 @@ import pyarrow.fs as pafs
 from operators.s3 import s3_filesystem
 
 
+SECRET_KEYS = ("access_key_id", "secret_access_key")  # storage.s3.*: never logged, reported or sent as job metadata
+MASK = "***"
+
+
 @dataclass(frozen=True)
 class S3Settings:
     endpoint_url: str | None = None
     region: str | None = None
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_access_key: str | None = field(default=None, repr=False)
+
+
+def masked(config: dict) -> dict:
+    """A plain config dict with the S3 credentials replaced by `***` (set) or left null."""
+    s3 = config.get("storage", {}).get("s3")
+    if isinstance(s3, dict):
+        config = {**config, "storage": {**config["storage"], "s3": {
+            k: (MASK if k in SECRET_KEYS and v else v) for k, v in s3.items()}}}
+    return config
 
 
 def is_s3(uri: str) -> bool:

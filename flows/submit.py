@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from flows.storage import SECRET_KEYS
+
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME_ENV = REPO / "cluster" / "runtime_env.yaml"
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
@@ -47,6 +49,14 @@ def absolute_paths(override: str) -> str:
 def submit(address: str, overrides: list[str]) -> int:
     from ray.job_submission import JobStatus, JobSubmissionClient
 
+    # Job entrypoints are stored and shown by the cluster (dashboard, `ray job list`): a key
+    # given here would be readable by everyone who can see the cluster's jobs.
+    if secrets := [o.split("=", 1)[0] for o in overrides if o.split("=", 1)[0].lstrip("+").removeprefix(
+            "storage.s3.") in SECRET_KEYS]:
+        print(f"qazflow: error: {', '.join(secrets)}: not on the command line of a job (the cluster stores and shows "
+              "it); give the nodes AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (a Kubernetes Secret, an instance "
+              "profile, or the runtime env's env_vars)", file=sys.stderr)
+        return 2
     # The job's driver runs on the cluster and joins it; every other override travels as given.
     build_args = [absolute_paths(o) for o in overrides if not o.startswith("ray.address=")] + ["ray.address=auto"]
     entrypoint = "python -m flows.cli build " + " ".join(shlex.quote(a) for a in build_args)

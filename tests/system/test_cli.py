@@ -61,3 +61,11 @@ def test_build_status_and_verify_end_to_end(tmp_path, samples):
     assert verify.returncode == 0 and "OK" in verify.stdout
     status = run_qazflow("status", f"output={out}")
     assert status.returncode == 0 and "GopherQuality" in status.stdout and str(docs["kept"]) in status.stdout
+
+
+def test_submit_refuses_credentials_on_the_job_command_line(tmp_path, samples):
+    """A cluster stores and shows every job's entrypoint: a key there is a key leaked."""
+    result = run_qazflow("submit", "ray.address=http://127.0.0.1:9", f"output={tmp_path}/out",
+                         f"inputs.text=[{samples}/text/kk_news.jsonl]", "storage.s3.secret_access_key=qazflowFAKEsecret")
+    assert result.returncode == 2 and "storage.s3.secret_access_key" in result.stderr
+    assert "qazflowFAKEsecret" not in result.stdout + result.stderr

@@ -54,16 +54,24 @@ def test_build_reads_from_and_writes_to_s3(s3_endpoint, samples, tmp_path):
     s3.upload_file(str(samples / "books/born_digital_ru.pdf"), "library", "scans/born_digital_ru.pdf")
 
     endpoint = f"storage.s3.endpoint_url={s3_endpoint}"
+    # Credentials from the config this time (moto takes any): they must leave no trace.
+    secrets = ("AKIAQAZFLOWFAKE00001", "qazflow/FAKE+secret/key0001")
     result = run_qazflow("build", "output=s3://corpus/run-1", "inputs.text=[s3://library/in/text,s3://library/in/bad]",
                          "inputs.books=[s3://library/scans/born_digital_ru.pdf]", endpoint,
-                         "tokenizer.vocab_size=1000", env={**CREDENTIALS, "HOME": os.environ.get("HOME", "/tmp")})
+                         f"storage.s3.access_key_id={secrets[0]}", f"storage.s3.secret_access_key={secrets[1]}",
+                         "tokenizer.vocab_size=1000", env={"HOME": os.environ.get("HOME", "/tmp")})
     assert result.returncode == 0, result.stderr[-3000:]
+    assert not any(secret in result.stdout + result.stderr for secret in secrets)
 
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="corpus", Prefix="run-1/")["Contents"]}
     for prefix in ("run-1/documents/", "run-1/rejected/", "run-1/pages/", "run-1/shards/shard-"):
         assert any(k.startswith(prefix) and k.endswith(".parquet") for k in keys), prefix
     assert {"run-1/report.json", "run-1/report.html", "run-1/shards/manifest.json", "run-1/shards/tokenizer.json"} <= keys
+    for key in keys:  # report.json, report.html, stage markers, manifests, data: no credential anywhere
+        body = s3.get_object(Bucket="corpus", Key=key)["Body"].read()
+        assert not any(secret.encode() in body for secret in secrets), key
     report = json.loads(s3.get_object(Bucket="corpus", Key="run-1/report.json")["Body"].read())
+    assert report["config"]["storage"]["s3"]["secret_access_key"] == "***"
     assert report["documents"]["balanced"]
     assert report["documents"]["rejected_by_reason"]["TextReader"] == 1  # latin1.txt
     manifest = json.loads(s3.get_object(Bucket="corpus", Key="run-1/shards/manifest.json")["Body"].read())
