@@ -12,10 +12,14 @@
                                    a decoded sample per partition
   qazflow shards export-megatron DIR OUT
                                    Megatron-LM .bin/.idx, one pair per partition
+
+  --log-format=json                progress lines as JSON objects (time, stage, message),
+                                   one per line, for log collectors (any command)
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from flows.config import ConfigError, describe, load_config
@@ -139,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
     command, args = argv[0], argv[1:]
+    for flag in [a for a in args if a.startswith("--log-format=")]:
+        args.remove(flag)
+        if (fmt := flag.split("=", 1)[1]) not in ("text", "json"):
+            return _fail(f"--log-format: text or json, not {fmt!r}")
+        os.environ["QAZFLOW_LOG_FORMAT"] = fmt  # read by flows.runtime.log; a submitted job inherits it
     if "--help" in args or "-h" in args:
         print(USAGE + "\n\n" + describe())
         return 0

@@ -2,14 +2,24 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
+from datetime import datetime, timezone
 
 from omegaconf import DictConfig
 
 
 def log(message: str) -> None:
-    print(f"[qazflow] {message}", file=sys.stderr, flush=True)
+    """A progress line on stderr: `[qazflow] stage: message`, or with QAZFLOW_LOG_FORMAT=json
+    (`--log-format=json`) one JSON object per line for log collectors."""
+    if os.environ.get("QAZFLOW_LOG_FORMAT") == "json":
+        stage, _, rest = message.partition(": ")
+        record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": "info",
+                  **({"stage": stage, "message": rest} if rest and " " not in stage else {"message": message})}
+        print(json.dumps(record, ensure_ascii=False), file=sys.stderr, flush=True)
+    else:
+        print(f"[qazflow] {message}", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

@@ -59,7 +59,8 @@ def submit(address: str, overrides: list[str]) -> int:
         return 2
     # The job's driver runs on the cluster and joins it; every other override travels as given.
     build_args = [absolute_paths(o) for o in overrides if not o.startswith("ray.address=")] + ["ray.address=auto"]
-    entrypoint = "python -m flows.cli build " + " ".join(shlex.quote(a) for a in build_args)
+    log_format = [f"--log-format={os.environ['QAZFLOW_LOG_FORMAT']}"] if os.environ.get("QAZFLOW_LOG_FORMAT") else []
+    entrypoint = "python -m flows.cli build " + " ".join(shlex.quote(a) for a in build_args + log_format)
     client = JobSubmissionClient(dashboard_url(address))
     job_id = client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env())
     print(f"[qazflow] submitted job {job_id} to {dashboard_url(address)}", file=sys.stderr, flush=True)

@@ -37,12 +37,17 @@ def test_bad_overrides_fail_at_once_with_one_line_naming_the_key(tmp_path):
 def test_build_status_and_verify_end_to_end(tmp_path, samples):
     out = tmp_path / "out"
     result = run_qazflow(
-        "build", f"output={out}",
+        "build", "--log-format=json", f"output={out}",
         f"inputs.text=[{samples}/text/kk_news.jsonl,{samples}/text/ru_articles.jsonl,{samples}/bad/malformed.jsonl]",
         f"inputs.books=[{samples}/books/born_digital_kk.pdf]", "tokenizer.vocab_size=1000",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "documents:" in result.stdout and str(out) in result.stdout
+    # --log-format=json: progress as one JSON object per line, for log collectors
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith('{"time"')]
+    assert {"pages", "curate", "shards"} <= {r.get("stage") for r in records}
+    assert all(r["level"] == "info" and r["message"] for r in records)
+    assert not [line for line in result.stderr.splitlines() if line.startswith("[qazflow]")]
     report = json.loads((out / "report.json").read_text())
     docs = report["documents"]
     assert docs["balanced"] and docs["rejected_by_reason"]["TextReader"] >= 2
@@ -69,3 +74,4 @@ def test_submit_refuses_credentials_on_the_job_command_line(tmp_path, samples):
                          f"inputs.text=[{samples}/text/kk_news.jsonl]", "storage.s3.secret_access_key=qazflowFAKEsecret")
     assert result.returncode == 2 and "storage.s3.secret_access_key" in result.stderr
     assert "qazflowFAKEsecret" not in result.stdout + result.stderr
+
