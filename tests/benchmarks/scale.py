@@ -324,15 +324,15 @@ def report(results: dict) -> str:
     for k, v in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
         q, d = v["qazflow"], v.get("datatrove", {})
         if q.get("returncode") != 0:
-            rows.append([f"{k}×", v["docs"], "failed", "", "", "", "", "", ""])
+            rows.append([f"{k}×", v["docs"], "failed", "", "", "", "", "", "", ""])
             continue
         m = q["memory"]
         dt_rate = v["docs"] / d["total_seconds"] if "total_seconds" in d else None
         rate = v["docs"] / q["wall_seconds"]
-        rows.append([f"{k}×", v["docs"], round(q["wall_seconds"], 1), round(rate, 1),
+        rows.append([f"{k}×", v["docs"], round(q["wall_seconds"], 1), round(rate, 1), round(m["tree_cpu_seconds"]),
                      round(m["driver"]["uss"]), round(m["workers"]["max_uss_mb"]), m["workers"]["processes"],
                      round(dt_rate, 1) if dt_rate else "", f"{rate / dt_rate:.2f}×" if dt_rate else ""])
-    out = [C.md_table(["size", "docs", "build wall s", "docs/s", "driver USS MB", "largest worker USS MB",
+    out = [C.md_table(["size", "docs", "build wall s", "docs/s", "build CPU s", "driver USS MB", "largest worker USS MB",
                        "workers", "datatrove MinHash docs/s", "build ÷ datatrove"], rows), "", "Spans (s):", ""]
     names = []
     for v in results["sizes"].values():
