@@ -29,8 +29,9 @@ Measured per size:
   split between the processes mapping them). Ray's object store is shared memory mapped by
   the raylet and the workers, so a worker's RSS counts every object it touched; its USS is
   what it holds itself, the figure that must stay flat as the corpus grows;
-- CPU seconds of the tree (last sample per process; one that ends between two samples loses
-  up to 0.5 s), against 2 × wall: on a shared machine the gap is other people's work;
+- CPU seconds of the tree, in all and per span (last sample per process; one that ends
+  between two samples loses up to 0.5 s), against 2 × wall: on a shared machine the gap is
+  other people's work, and CPU seconds are the figure to compare across loaded runs;
 - load average before and after each run.
 datatrove: `_datatrove_worker.py minhash` (4-stage MinhashDedup, default MinhashConfig,
 LocalPipelineExecutor with 2 workers; the corpus split in 2 files beforehand, untimed), the
@@ -115,6 +116,9 @@ class TreeSampler:
         self.procs: dict[int, dict] = {}
         self.peak_tree_pss = self.peak_tree_rss = 0
         self.samples = 0
+        # (time, CPU seconds of every process seen so far): a span's CPU is the difference at
+        # its ends, which other people's load on the machine changes far less than its wall time
+        self.cpu_series: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -152,8 +156,13 @@ class TreeSampler:
                 info["cpu"] = cpu.user + cpu.system
                 pss, rss = pss + m.pss, rss + m.rss
             self.peak_tree_pss, self.peak_tree_rss = max(self.peak_tree_pss, pss), max(self.peak_tree_rss, rss)
+            self.cpu_series.append((time.time(), sum(p["cpu"] for p in self.procs.values())))
             self.samples += 1
             self._stop.wait(SAMPLE_SECONDS)
+
+    def cpu_at(self, t: float) -> float:
+        """Tree CPU seconds at time t: the last sample taken at or before it."""
+        return max((cpu for when, cpu in self.cpu_series if when <= t), default=0.0)
 
     def stop(self) -> dict:
         self._stop.set()
@@ -230,6 +239,8 @@ def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str]) 
         result["error_tail"] = [line for _, line in lines[-60:]]
         return result
     result["stages"] = stage_seconds(output, started, ended, lines)
+    result["stages"]["span_cpu_seconds"] = {name: sampler.cpu_at(end) - sampler.cpu_at(start)
+                                            for name, (start, end) in result["stages"].pop("bounds").items()}
     report = json.loads((output / "report.json").read_text(encoding="utf-8"))
     result["report"] = {k: report[k] for k in ("documents", "stages", "timings")} | {
         "shards": {k: report["shards"].get(k) for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")}}
@@ -249,25 +260,27 @@ def stage_seconds(output: Path, started: float, ended: float, lines) -> dict:
     units_end = max(os.path.getmtime(u) for u in units) if units else None
     clustered = _line_time(lines, "near-dedup:")
     trained = _line_time(lines, "shards: tokenizer trained")
-    spans = {"startup (process, Ray, input listing)": curate_start - started}
+    ends = [("startup (process, Ray, input listing)", curate_start)]
     if units_end:
-        spans["curate: read + normalize + LID + filters + PII"] = units_end - curate_start
+        ends.append(("curate: read + normalize + LID + filters + PII", units_end))
         if clustered and units_end < clustered < curate_end:
-            spans["curate: exact dedup + near-dedup clustering"] = clustered - units_end
-            spans["curate: near-dedup verdicts + write documents/rejected"] = curate_end - clustered
+            ends += [("curate: exact dedup + near-dedup clustering", clustered),
+                     ("curate: near-dedup verdicts + write documents/rejected", curate_end)]
         else:
-            spans["curate: exact + near dedup + write"] = curate_end - units_end
+            ends.append(("curate: exact + near dedup + write", curate_end))
     else:
-        spans["curate"] = curate_end - curate_start
-    spans["between curate and shards"] = shards_start - curate_end
+        ends.append(("curate", curate_end))
+    ends.append(("between curate and shards", shards_start))
     if trained and shards_start < trained < shards_end:
-        spans["shards: BPE training (sample + train)"] = trained - shards_start
-        spans["shards: sort + tokenize + pack + manifest"] = shards_end - trained
+        ends += [("shards: BPE training (sample + train)", trained),
+                 ("shards: sort + tokenize + pack + manifest", shards_end)]
     else:
-        spans["shards"] = shards_end - shards_start
-    spans["report + Ray shutdown + exit"] = ended - shards_end
-    return {"spans": spans, "curate_seconds": marks["curate"]["seconds"], "shards_seconds": marks["shards"]["seconds"],
-            "units": len(units)}
+        ends.append(("shards", shards_end))
+    ends.append(("report + Ray shutdown + exit", ended))
+    bounds = {name: (start, end) for (name, end), start in zip(ends, [started] + [end for _, end in ends])}
+    spans = {name: end - start for name, (start, end) in bounds.items()}
+    return {"spans": spans, "bounds": bounds, "curate_seconds": marks["curate"]["seconds"],
+            "shards_seconds": marks["shards"]["seconds"], "units": len(units)}
 
 
 # --------------------------------------------------------------- datatrove ----
@@ -311,7 +324,9 @@ def summarize(results: dict) -> dict:
                "driver_uss_ratio": q["memory"]["driver"]["uss"] / first["qazflow"]["memory"]["driver"]["uss"],
                # seconds per 1,000 documents, per span: flat = linear, growing = superlinear
                "span_seconds_per_1000_docs": {name: 1000 * s / v["docs"]
-                                              for name, s in q["stages"]["spans"].items()}}
+                                              for name, s in q["stages"]["spans"].items()},
+               "span_cpu_seconds_per_1000_docs": {name: 1000 * s / v["docs"]
+                                                  for name, s in q["stages"].get("span_cpu_seconds", {}).items()}}
         if "datatrove" in v and "total_seconds" in v["datatrove"]:
             row["qazflow_vs_datatrove_docs_per_s"] = (v["docs"] / q["wall_seconds"]) / (
                 v["docs"] / v["datatrove"]["total_seconds"])
@@ -333,16 +348,21 @@ def report(results: dict) -> str:
                      round(m["driver"]["uss"]), round(m["workers"]["max_uss_mb"]), m["workers"]["processes"],
                      round(dt_rate, 1) if dt_rate else "", f"{rate / dt_rate:.2f}×" if dt_rate else ""])
     out = [C.md_table(["size", "docs", "build wall s", "docs/s", "build CPU s", "driver USS MB", "largest worker USS MB",
-                       "workers", "datatrove MinHash docs/s", "build ÷ datatrove"], rows), "", "Spans (s):", ""]
+                       "workers", "datatrove MinHash docs/s", "build ÷ datatrove"], rows), "",
+           "Spans, wall s (CPU s of the build's process tree):", ""]
     names = []
     for v in results["sizes"].values():
         for name in v["qazflow"].get("stages", {}).get("spans", {}):
             if name not in names:
                 names.append(name)
     keys = sorted(results["sizes"], key=int)
-    out.append(C.md_table(["span"] + [f"{k}×" for k in keys],
-                          [[name] + [round(results["sizes"][k]["qazflow"].get("stages", {}).get("spans", {})
-                                           .get(name, float("nan")), 1) for k in keys] for name in names]))
+
+    def cell(k, name):
+        stages = results["sizes"][k]["qazflow"].get("stages", {})
+        wall, cpu = stages.get("spans", {}).get(name), stages.get("span_cpu_seconds", {}).get(name)
+        return "" if wall is None else f"{wall:.1f}" + ("" if cpu is None else f" ({cpu:.1f})")
+
+    out.append(C.md_table(["span"] + [f"{k}×" for k in keys], [[name] + [cell(k, name) for k in keys] for name in names]))
     return "\n".join(out)
 
 
