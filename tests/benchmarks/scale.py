@@ -4,7 +4,8 @@ per-stage seconds, peak memory of the driver and of every Ray worker; and datatr
 dedup alone on the same corpus as the yardstick.
 
     .venv/bin/python tests/benchmarks/scale.py [--quick] [--base 20000] [--sizes 1,4,16]
-                                               [--docs-per-file 1000] [--datatrove-sizes 1,4,16]
+                                               [--docs-per-file N] [--datatrove-sizes 1,4,16]
+                                               [--submit http://HEAD:8265]
 
 What runs: the real CLI, `qazflow build output=... inputs.text=[...] ray.num_cpus=2`, as a
 subprocess with its own embedded Ray: JSONL readers → the whole curation chain (normalize,
@@ -204,10 +205,13 @@ def qazflow_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from flows.cli import main; sys.exit(main())"]
 
 
-def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str]) -> dict:
-    """One `qazflow build` subprocess, its process tree sampled; stderr lines timestamped."""
-    cmd = qazflow_command() + ["build", f"output={output}", "inputs.text=[" + ",".join(map(str, inputs)) + "]",
-                               f"ray.num_cpus={CPUS}", "ray.progress=lines", *extra]
+def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str], submit: str | None = None) -> dict:
+    """One `qazflow build` subprocess, its process tree sampled; stderr lines timestamped.
+    With `submit` (a dashboard address): `qazflow submit` to that cluster instead; the tree
+    sampled is then only the submitting client, the build's processes run on the nodes."""
+    where = [f"ray.address={submit}"] if submit else [f"ray.num_cpus={CPUS}"]
+    cmd = qazflow_command() + ["submit" if submit else "build", f"output={output}",
+                               "inputs.text=[" + ",".join(map(str, inputs)) + "]", *where, "ray.progress=lines", *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "RAY_AUTH_MODE": "disabled", "PYTHONHASHSEED": "0",
            # this checkout's flows/operators/schemas, also in Ray's workers, whatever is pip-installed
@@ -371,13 +375,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="base 2,000, sizes 1,4")
     ap.add_argument("--base", type=int, help="documents in the 1× corpus (default 20,000; quick 2,000)")
     ap.add_argument("--sizes", help="multiples of the base, comma-separated (default 1,4,16; quick 1,4)")
-    ap.add_argument("--docs-per-file", type=int, default=1000, help="JSONL lines per input file")
+    ap.add_argument("--docs-per-file", type=int, help="JSONL lines per input file (default 1,000, fewer when a "
+                    "chunk would make under 4 files: the 1× corpus too must give every CPU a file to curate)")
     ap.add_argument("--datatrove-sizes", help="multiples to run datatrove on (default: all; 'none' for none)")
     ap.add_argument("--timeout", type=int, default=3 * 3600, help="seconds per build")
     ap.add_argument("--keep", action="store_true", help="keep the corpus and outputs (their folder is printed)")
+    ap.add_argument("--submit", metavar="ADDRESS", help="`qazflow submit ray.address=ADDRESS` (a running cluster's "
+                    "dashboard, e.g. cluster/local_cluster.sh's) instead of an embedded Ray; memory then covers "
+                    "the submitting client only. Results: scale_cluster_base<N>.json")
     ap.add_argument("overrides", nargs="*", help="extra qazflow overrides for every build (key=value)")
     args = ap.parse_args()
     base = args.base or (2000 if args.quick else 20000)
+    docs_per_file = args.docs_per_file or max(1, min(1000, base // 4))
     sizes = [int(s) for s in (args.sizes or ("1,4" if args.quick else "1,4,16")).split(",")]
     dt_sizes = sizes if args.datatrove_sizes is None else \
         [] if args.datatrove_sizes == "none" else [int(s) for s in args.datatrove_sizes.split(",")]
@@ -386,12 +395,14 @@ def main() -> None:
     if dt_sizes and not Path(B.DATATROVE_PY).exists():
         raise SystemExit(f"no datatrove venv at {B.DATATROVE_PY}: run `make bench-deps` (or --datatrove-sizes none)")
 
+    name = f"{NAME}_cluster_base{base}" if args.submit else NAME if base == 20000 else f"{NAME}_base{base}"
     results: dict = {"benchmark": NAME, "machine": C.machine(), "cpus": CPUS, "base": base, "sizes_run": sizes,
-                     "docs_per_file": args.docs_per_file, "overrides": args.overrides, "sizes": {}}
+                     "submit": args.submit,
+                     "docs_per_file": docs_per_file, "overrides": args.overrides, "sizes": {}}
     started = time.time()
     tmp = Path(tempfile.mkdtemp(prefix="qazflow-scale-"))
     try:
-        results["chunks"] = make_chunks(base, max(sizes), args.docs_per_file, tmp / "corpus")
+        results["chunks"] = make_chunks(base, max(sizes), docs_per_file, tmp / "corpus")
         chunk_dirs = sorted((tmp / "corpus").iterdir())
         for k in sizes:
             inputs = chunk_dirs[:k]
@@ -400,7 +411,7 @@ def main() -> None:
             results["sizes"][k] = entry
             print(f"{k}×: qazflow build on {entry['docs']} docs ({entry['bytes'] / 1e6:.0f} MB, {entry['files']} files)",
                   file=sys.stderr, flush=True)
-            entry["qazflow"] = run_build(inputs, tmp / f"out-{k}", args.timeout, args.overrides)
+            entry["qazflow"] = run_build(inputs, tmp / f"out-{k}", args.timeout, args.overrides, args.submit)
             q = entry["qazflow"]
             print(f"{k}×: qazflow {'ok' if q['returncode'] == 0 else 'FAILED'} in {q['wall_seconds']:.1f} s, "
                   f"largest worker USS {q['memory']['workers']['max_uss_mb']:.0f} MB", file=sys.stderr, flush=True)
@@ -416,7 +427,7 @@ def main() -> None:
                 except Exception as exc:  # the build's figures still stand without the yardstick
                     entry["datatrove"] = {"error": str(exc)[-2000:]}
                 shutil.rmtree(tmp / f"dt-{k}", ignore_errors=True)
-            C.write_results(NAME if base == 20000 else f"{NAME}_base{base}", results)  # partial results survive
+            C.write_results(name, results)  # partial results survive
     finally:
         if args.keep:
             print(f"kept: {tmp}", file=sys.stderr)
@@ -426,7 +437,7 @@ def main() -> None:
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = time.time() - started
     print(report(results))
-    path = C.write_results(NAME if base == 20000 else f"{NAME}_base{base}", results)
+    path = C.write_results(name, results)
     print(f"\nresults: {path.relative_to(C.REPO)}")
 
 
