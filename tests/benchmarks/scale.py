@@ -320,12 +320,16 @@ def summarize(results: dict) -> dict:
     for k, v in sizes:
         q = v["qazflow"]
         factor = k / k0
+
+        def ratio(a, b):  # memory of a submitted build is not sampled (0 MB): no ratio
+            return a / b if b else None
+
         row = {"time_ratio": q["wall_seconds"] / first["qazflow"]["wall_seconds"], "data_ratio": factor,
                "linear_ok (time ratio <= data ratio + 1)": q["wall_seconds"] / first["qazflow"]["wall_seconds"]
                <= factor + 1,
-               "worker_max_uss_ratio": q["memory"]["workers"]["max_uss_mb"] / first["qazflow"]["memory"]["workers"][
-                   "max_uss_mb"],
-               "driver_uss_ratio": q["memory"]["driver"]["uss"] / first["qazflow"]["memory"]["driver"]["uss"],
+               "worker_max_uss_ratio": ratio(q["memory"]["workers"]["max_uss_mb"],
+                                             first["qazflow"]["memory"]["workers"]["max_uss_mb"]),
+               "driver_uss_ratio": ratio(q["memory"]["driver"]["uss"], first["qazflow"]["memory"]["driver"]["uss"]),
                # seconds per 1,000 documents, per span: flat = linear, growing = superlinear
                "span_seconds_per_1000_docs": {name: 1000 * s / v["docs"]
                                               for name, s in q["stages"]["spans"].items()},
