@@ -63,6 +63,7 @@ bench: install bench-deps
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_speed.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/news_extract.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/near_dedup_scaling.py
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/scale.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -rf demo_output
