@@ -6,7 +6,7 @@ APT_PKGS := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng 
             fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-uk hunspell-en-us \
             chromium poppler-utils
 
-.PHONY: install demo test bench bench-deps clean-demo system-deps
+.PHONY: install demo test bench bench-deps bench-deps-datatrove bench-deps-streaming clean-demo system-deps
 
 system-deps:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q kaz \
@@ -48,8 +48,18 @@ DT_STAMP := $(DT_VENV)/.installed
 DT_PKGS  := 'datatrove[processing]' 'xxhash<4' spacy psutil orjson
 BENCH_ARGS ?=
 
+# mosaicml-streaming, the baseline of tokens_reader.py, pins numpy<2.2 and an older tokenizers:
+# a venv of its own too. torch/torchvision pinned to the project's (taken from the local disk
+# like the project's): streaming imports torchvision at import time, and PyPI's torchvision
+# does not load against a CPU-only torch build.
+ST_VENV  := .bench/streaming-venv
+ST_STAMP := $(ST_VENV)/.installed
+ST_PKGS  := torch==2.14.1 torchvision==0.29.1 'mosaicml-streaming==0.13.*'
+
+bench-deps: bench-deps-datatrove bench-deps-streaming
+
 # Idempotent: the stamp holds the package list it was made with; pip runs only when it differs.
-bench-deps:
+bench-deps-datatrove:
 	@if [ "$$(cat $(DT_STAMP) 2>/dev/null)" != "$(DT_PKGS)" ]; then \
 	  set -e; test -x $(DT_VENV)/bin/python || python3 -m venv $(DT_VENV); \
 	  $(DT_VENV)/bin/python -m pip install -q --upgrade pip; \
@@ -57,12 +67,21 @@ bench-deps:
 	  echo "$(DT_PKGS)" > $(DT_STAMP); \
 	else echo "$(DT_VENV): up to date"; fi
 
+bench-deps-streaming:
+	@if [ "$$(cat $(ST_STAMP) 2>/dev/null)" != "$(ST_PKGS)" ]; then \
+	  set -e; test -x $(ST_VENV)/bin/python || python3 -m venv $(ST_VENV); \
+	  $(ST_VENV)/bin/python -m pip install -q --upgrade pip; \
+	  $(ST_VENV)/bin/python -m pip install -q $(ST_PKGS); \
+	  echo "$(ST_PKGS)" > $(ST_STAMP); \
+	else echo "$(ST_VENV): up to date"; fi
+
 bench: install bench-deps
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/curation_vs_datatrove.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_eval.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_speed.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/news_extract.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/near_dedup_scaling.py
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/tokens_reader.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/scale.py $(BENCH_ARGS)
 
 clean-demo:
