@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 
 import pyarrow as pa
@@ -25,11 +26,13 @@ from flows.runtime import actor_pool, log
 from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.assemble import BookAssembly
+from operators.dedup.near import SHARD, with_shard
 from operators.text.basic import add_exact_keys, mark_exact_duplicates
 from operators.text.readers import TextReader
 from schemas import CURATION, DOCUMENT, REJECTED, validate
 
 ROWS_PER_FILE = 50_000  # documents/ and rejected/ files hold up to this many rows
+ROWS_PER_SHARD = 100_000  # documents per exact-dedup group: what one map_groups call holds
 
 
 def _pyarrow(fn, **kwargs):
@@ -157,6 +160,29 @@ def write_kept_and_rejected(table: pa.Table, storage: Storage, documents: str, r
                     pa.schema([("reason", pa.string()), ("n", pa.int64())]))
 
 
+def _exact_keys(table: pa.Table, shards: int) -> pa.Table:
+    return with_shard(add_exact_keys(table), "dedup_key", shards)
+
+
+def _mark_shard(rows: pa.Table) -> pa.Table:
+    return mark_exact_duplicates(rows.drop_columns([SHARD]))
+
+
+def exact_dedup(docs, shuffle: str | None):
+    """Rows grouped by a stable hash of their text key into a few shards per CPU, one call
+    per shard (mark_exact_duplicates is vectorized): grouping by the bare key costs a task
+    round trip per key and Ray's hash shuffle a pool of aggregators, several times the
+    whole curation chain's CPU on a 2-core machine."""
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    shards = max(2 * cpus, math.ceil(docs.count() / ROWS_PER_SHARD))
+    keyed = docs.map_batches(_exact_keys, fn_kwargs={"shards": shards}, batch_format="pyarrow").materialize()
+    if shuffle:  # materialize() gave `keyed` a context of its own; nothing global changes
+        keyed.context.shuffle_strategy = shuffle
+    return keyed.groupby(SHARD, num_partitions=min(shards, 200)).map_groups(_mark_shard, batch_format="pyarrow")
+
+
 def dedup_and_write(cfg, storage: Storage, units: list[str], docs_out: str, rejected_out: str) -> Counter:
     """Exact and near dedup over the committed units, then documents/ and rejected/."""
     import ray
@@ -168,8 +194,7 @@ def dedup_and_write(cfg, storage: Storage, units: list[str], docs_out: str, reje
     # No schema given: each unit keeps the signal columns its operators added.
     docs = ray.data.read_parquet(paths, filesystem=storage.resolve(units[0])[0])
     if cfg.dedup.exact:
-        docs = docs.map_batches(**_pyarrow(add_exact_keys)).groupby("dedup_key").map_groups(
-            mark_exact_duplicates, batch_format="pyarrow")
+        docs = exact_dedup(docs, cfg.dedup.near.shuffle)
     if cfg.dedup.near.enabled:
         docs = near_dedup(docs, cfg.dedup, cfg.ray.concurrency)
     writer = docs.map_batches(write_kept_and_rejected, batch_size=ROWS_PER_FILE, batch_format="pyarrow",

@@ -52,6 +52,16 @@ def test_exact_dedup_keeps_smallest_id_and_ignores_case_and_spacing():
     assert out.column("detail").to_pylist()[1] == "exact duplicate of d0"
 
 
+def test_exact_dedup_takes_many_keys_at_once():
+    """One call per shuffle shard: every key's smallest id kept, whatever the row order."""
+    texts = [KK, "Басқа мәтін, мүлде басқа.", KK.upper(), "Басқа  мәтін, мүлде басқа.", KK, "Жалғыз мәтін."]
+    rows = add_exact_keys(table(texts)).take([5, 3, 0, 4, 1, 2])
+    out = {r["doc_id"]: (r["reason"], r["detail"]) for r in mark_exact_duplicates(rows).to_pylist()}
+    assert out == {"d0": (None, None), "d1": (None, None), "d5": (None, None),
+                   "d2": ("ExactDedup", "exact duplicate of d0"), "d4": ("ExactDedup", "exact duplicate of d0"),
+                   "d3": ("ExactDedup", "exact duplicate of d1")}
+
+
 def test_rejected_rows_never_join_a_duplicate_group():
     t = table([KK, KK]).set_column(4, "reason", pa.array(["LengthFilter", None]))
     keys = add_exact_keys(t).column("dedup_key").to_pylist()
