@@ -6,7 +6,7 @@ APT_PKGS := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng 
             fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-uk hunspell-en-us \
             chromium poppler-utils
 
-.PHONY: install demo test bench bench-deps bench-deps-datatrove bench-deps-streaming clean-demo system-deps
+.PHONY: install demo test bench bench-deps bench-deps-datatrove bench-deps-streaming bench-deps-langid clean-demo system-deps
 
 system-deps:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q kaz \
@@ -56,7 +56,18 @@ ST_VENV  := .bench/streaming-venv
 ST_STAMP := $(ST_VENV)/.installed
 ST_PKGS  := torch==2.14.1 torchvision==0.29.1 'mosaicml-streaming==0.13.*'
 
-bench-deps: bench-deps-datatrove bench-deps-streaming
+bench-deps: bench-deps-datatrove bench-deps-streaming bench-deps-langid
+
+# The held-out text of langid_eval.py (Thunderbird language packs, Tesseract word lists), and
+# the word lists `python -m operators.text.char_ngrams` builds the n-gram model from.
+LANGID_PKGS := thunderbird-l10n-kk thunderbird-l10n-ru thunderbird-l10n-uk thunderbird-l10n-be \
+               tesseract-ocr-kir tesseract-ocr-tat tesseract-ocr-ukr tesseract-ocr-uzb-cyrl tesseract-ocr-bel \
+               tesseract-ocr-mon hunspell-be hunspell-mn hunspell-uz
+bench-deps-langid:
+	@if ! dpkg -s $(LANGID_PKGS) >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(LANGID_PKGS); \
+	else echo "langid eval packages: installed"; fi
 
 # Idempotent: the stamp holds the package list it was made with; pip runs only when it differs.
 bench-deps-datatrove:
@@ -78,6 +89,7 @@ bench-deps-streaming:
 bench: install bench-deps
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/curation_vs_datatrove.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_eval.py $(BENCH_ARGS)
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/langid_eval.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_speed.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/news_extract.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/near_dedup_scaling.py
