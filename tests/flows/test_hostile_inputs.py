@@ -55,13 +55,26 @@ TEXT = {
     "wrong_field.parquet": None,  # made below: a Parquet file without the text column
     "broken.warc.gz": gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\n<html>")[:-10],
 }
-# name → (bytes, what the ledger or page error must say)
+def blank_pages_pdf(pages: int) -> bytes:
+    doc = pymupdf.open()
+    for _ in range(pages):
+        doc.new_page(width=200, height=200)
+    return doc.tobytes(garbage=1)
+
+
+# A page tree with no page: MuPDF itself refuses to save one.
+ZERO_PAGE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                 b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+# name → bytes; the ledger or a page error must say what went wrong
 BOOKS = {
     "zero.pdf": b"",
     "random.pdf": random.Random(4).randbytes(4096),
     "encrypted.pdf": pdf_bytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u"),
     "truncated.pdf": pdf_bytes(12)[:-900],
     "bomb_folder/0001.png": png_claiming(50_000, 50_000),
+    "ten_thousand_pages.pdf": blank_pages_pdf(10_000),  # over ocr.max_pages: refused whole, never routed
+    "zero_pages.pdf": ZERO_PAGE_PDF,
 }
 
 
