@@ -25,7 +25,9 @@ from flows.pages import PAGES, current_pages, ocr_config_hash
 from flows.runtime import actor_pool, log
 from flows.stages import stage_key
 from flows.storage import Storage, join
+from operators.books.assemble import SOURCE as BOOK_SOURCE
 from operators.books.assemble import BookAssembly
+from operators.documents import error_document
 from operators.dedup.near import SHARD, with_shard
 from operators.text.basic import add_exact_keys, mark_exact_duplicates
 from operators.text.readers import TextReader
@@ -52,12 +54,12 @@ class Curate:
         return table
 
 
-class CurateTextFiles(Curate):
+class CurateTextFiles:
     """One text file per call: read, curate, commit as one Parquet file of the unit's name.
     The file appears whole or not at all (Storage.write_table), so it marks the unit done."""
 
     def __init__(self, chain, storage: Storage, reader: TextReader, units: dict[str, str]):
-        super().__init__(chain)
+        self.curate = Curate(chain)
         self.read = ReadTextFiles(storage, reader)
         self.storage = storage
         self.units = units  # input URI → the unit file it is committed to
@@ -65,21 +67,29 @@ class CurateTextFiles(Curate):
     def __call__(self, batch: pa.Table) -> pa.Table:
         done = []
         for uri in batch.column("uri").to_pylist():
-            curated = (super(CurateTextFiles, self).__call__(t) for t in self.read(pa.table({"uri": [uri]})))
-            rows = self.storage.write_table(self.units[uri], curated, CURATION)
-            done.append({"uri": uri, "rows": rows})
+            curated = map(self.curate, self.read(pa.table({"uri": [uri]})))
+            done.append({"uri": uri, "rows": self.storage.write_table(self.units[uri], curated, CURATION)})
         return pa.Table.from_pylist(done, pa.schema([("uri", pa.string()), ("rows", pa.int64())]))
 
 
 def book_assembler(books: list[dict], config_hash: str):
-    """map_groups adapter: all page rows of one book (from every run) → its document row."""
+    """map_groups adapter: all page rows of one book (from every run) → its document row.
+    Whatever goes wrong with one book's rows costs that book only: its error row."""
     by_id = {b["book_id"]: b for b in books}
 
     def assemble_book(pages: pa.Table) -> pa.Table:
-        rows = current_pages(pages, config_hash).to_pylist()
-        book = by_id.get(rows[0]["book_id"], {})
-        doc = BookAssembly()(rows[0]["book_id"], book.get("uri", rows[0]["uri"]), rows, book.get("title"))
-        return validate(pa.Table.from_pylist([doc]), CURATION)
+        book_id = pages["book_id"][0].as_py()
+        book = by_id.get(book_id, {})
+        uri = book.get("uri") or pages["uri"][0].as_py()
+        try:
+            rows = current_pages(pages, config_hash).to_pylist()
+            doc = BookAssembly()(book_id, uri, rows, book.get("title"))
+            return validate(pa.Table.from_pylist([doc]), CURATION)
+        except Exception as exc:
+            doc = error_document(BOOK_SOURCE, uri, book_id, BookAssembly.name,
+                                 f"cannot assemble: {type(exc).__name__}: {exc}", title=book.get("title"),
+                                 book_id=book_id)
+            return validate(pa.Table.from_pylist([doc]), CURATION)
 
     return assemble_book
 

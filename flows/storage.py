@@ -12,6 +12,7 @@ from functools import cached_property
 
 import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 
 from operators.s3 import s3_filesystem
 
@@ -123,8 +124,6 @@ class Storage:
         The file takes the first table's schema (contract columns and operator signals);
         later tables are cast to it. With no table at all it is an empty file of
         `empty_schema`, so that it still marks its input as done."""
-        import pyarrow.parquet as pq
-
         fs, path = self.resolve(uri)
         target = path if is_s3(uri) else f"{path}.tmp-{os.getpid()}"
         if not is_s3(uri):

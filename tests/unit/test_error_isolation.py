@@ -248,3 +248,14 @@ def test_a_document_the_tokenizer_fails_on_is_a_failure_and_the_others_are_token
     assert rows["doc_id"].to_pylist() == ["d0", "d2"]
     assert [tokenizer.decode(ids) for ids in rows["input_ids"].to_pylist()] == [KK, EN]
     assert np.all(np.array(rows["n_tokens"].to_pylist()) > 0)
+
+
+def test_a_book_whose_page_rows_cannot_be_read_is_its_own_error_document():
+    """The adapter around BookAssembly: page rows of the wrong shape (no config_hash here)
+    cost that book only, as an error row naming it."""
+    from flows.curate import book_assembler
+
+    assemble = book_assembler([{"book_id": "b1", "uri": "b1.pdf", "title": "Кітап"}], "cfg")
+    [row] = assemble(pa.table({"book_id": ["b1"], "uri": ["b1.pdf"], "page": [1]})).to_pylist()
+    assert row["reason"] == "BookAssembly" and row["detail"].startswith("cannot assemble: ")
+    assert row["source_id"] == "b1" and row["uri"] == "b1.pdf" and row["book_id"] == "b1" and row["title"] == "Кітап"
