@@ -93,6 +93,7 @@ bench: install bench-deps
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/ocr_speed.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/news_extract.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/near_dedup_scaling.py
+	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/exact_dedup.py
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/tokens_reader.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/scale.py $(BENCH_ARGS)
 
