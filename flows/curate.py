@@ -85,7 +85,7 @@ def book_assembler(books: list[dict], config_hash: str):
             rows = current_pages(pages, config_hash).to_pylist()
             doc = BookAssembly()(book_id, uri, rows, book.get("title"))
             return validate(pa.Table.from_pylist([doc]), CURATION)
-        except Exception as exc:
+        except Exception as exc:  # page rows of the wrong shape, a bug: that book only
             doc = error_document(BOOK_SOURCE, uri, book_id, BookAssembly.name,
                                  f"cannot assemble: {type(exc).__name__}: {exc}", title=book.get("title"),
                                  book_id=book_id)
