@@ -17,7 +17,7 @@ from flows.ledger import write_ledger
 from flows.news import crawl_news, news_fingerprint
 from flows.pages import pages_stage
 from flows.report import write_report
-from flows.runtime import actor_pool, log, ray_session
+from flows.runtime import actor_pool, log, ray_session, surviving_lost_nodes
 from flows.shards import build_sft_shards, build_shards
 from flows.stages import StageLog, stage_key
 from flows.storage import S3Settings, Storage, join
@@ -108,17 +108,25 @@ def run_build(cfg: DictConfig) -> dict:
     started_iso = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if books or catalog.missing:  # registered before OCR starts: `qazflow status` shows them queued
         write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing, pages_complete=False)
+    retries: list[dict] = []
+
+    def stage(name, run):
+        return surviving_lost_nodes(name, run, cfg.ray.stage_attempts, retries)
+
     with ray_session(cfg):
-        pages = pages_stage(cfg, storage, stages, books, actor_pool) if books else None
-        news = crawl_news(cfg, storage) if cfg.inputs.news.seeds else None  # incremental by its own state
-        curate = curate_stage(cfg, storage, stages, text_files, books, pages and pages["key"])
-        shards = build_shards(cfg, storage, stages, curate["key"])
-        sft = build_sft_shards(cfg, storage, stages, shards["key"])  # None without inputs.instructions
+        pages = stage("pages", lambda: pages_stage(cfg, storage, stages, books, actor_pool)) if books else None
+        # The crawl is incremental by its own state.
+        news = stage("news", lambda: crawl_news(cfg, storage)) if cfg.inputs.news.seeds else None
+        curate = stage("curate", lambda: curate_stage(cfg, storage, stages, text_files, books,
+                                                      pages and pages["key"]))
+        shards = stage("shards", lambda: build_shards(cfg, storage, stages, curate["key"]))
+        # None without inputs.instructions
+        sft = stage("sft", lambda: build_sft_shards(cfg, storage, stages, shards["key"]))
     ledger = write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing,
                           catalog_problems=catalog.problems) if books or catalog.missing else None
     return write_report(cfg, storage, {
         "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
         "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards, "sft": sft,
-        "curation_stages": stage_names(cfg),
+        "curation_stages": stage_names(cfg), "stage_retries": retries,
         "seconds": round(time.time() - run_started, 3),
     })

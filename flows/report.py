@@ -55,6 +55,8 @@ def build_report(cfg: DictConfig, run: dict) -> dict:
         "shards": {k: shards[k] for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")}
         | {k: shards.get(k) for k in ("fertility", "tokenizer_sample", "failed")},
         "sft": run.get("sft"),
+        # Stages run again because the cluster lost a node or worker under them.
+        "stage_retries": run.get("stage_retries", []),
         "timings": {name: run[name]["seconds"] for name in ("pages", "curate", "shards") if run[name]}
         | {"total": run["seconds"]},
         "config": masked(OmegaConf.to_container(cfg, resolve=True)),

@@ -6,8 +6,11 @@ import json
 import os
 import sys
 from datetime import datetime, timezone
+from typing import Callable, TypeVar
 
 from omegaconf import DictConfig
+
+T = TypeVar("T")
 
 
 def log(message: str) -> None:
@@ -59,3 +62,49 @@ def actor_pool(cfg: DictConfig, size: int | None = None):
 
     most = size or cfg.ray.concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
     return ray.data.ActorPoolStrategy(min_size=1, max_size=int(most))
+
+
+def alive_nodes() -> set[str]:
+    import ray
+
+    return {node["NodeID"] for node in ray.nodes() if node["Alive"]} if ray.is_initialized() else set()
+
+
+def lost_to_the_cluster(error: BaseException) -> bool:
+    """Whether `error` is the cluster losing a process or node, not the stage's own fault.
+
+    Ray retries lost tasks itself, but not everything: a task that was waiting on an
+    actor of a dead node (Ray Data's Parquet footer readers) fails with the actor's
+    death as its own application error, sometimes wrapped so it cannot be unpickled.
+    So the types are checked along the whole cause chain."""
+    from ray import exceptions as rex
+
+    lost = (rex.NodeDiedError, rex.ActorDiedError, rex.ActorUnavailableError, rex.ObjectLostError,
+            rex.WorkerCrashedError, rex.LocalRayletDiedError, rex.RaySystemError)
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, lost):
+            return True
+        error = getattr(error, "cause", None) or error.__cause__ or error.__context__
+    return False
+
+
+def surviving_lost_nodes(stage: str, run: Callable[[], T], attempts: int, retries: list[dict]) -> T:
+    """Runs a stage, and runs it again (up to `attempts` times in all) when it failed
+    because the cluster lost a node or a worker under it. Every stage resumes from what
+    it committed, so a rerun redoes only the lost work. Each rerun is appended to
+    `retries` for report.json; any other error, or the last one, is raised."""
+    for attempt in range(1, attempts + 1):
+        before = alive_nodes()
+        try:
+            return run()
+        except Exception as error:  # noqa: BLE001 — classified below, re-raised unless the cluster lost work
+            nodes_lost = len(before - alive_nodes())
+            if attempt == attempts or not (nodes_lost or lost_to_the_cluster(error)):
+                raise
+            reason = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+            retries.append({"stage": stage, "attempt": attempt, "nodes_lost": nodes_lost, "error": reason})
+            log(f"{stage}: lost work to the cluster ({nodes_lost} node(s) gone; {reason}); running it again "
+                f"({attempt + 1}/{attempts}), resuming from what was committed")
+    raise AssertionError("unreachable")
