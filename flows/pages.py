@@ -34,7 +34,8 @@ from operators.books.ocr import OcrPage, engine_versions
 from operators.books.page_files import (INDEX_COLUMNS, PageFile, PageJournal, compacted_name, done_pages_of,
                                         file_groups, fold_plan, fold_selection, is_journal, is_page_file, is_temp,
                                         journal_name, keys_of, new_run_id)
-from operators.books.page_language import PageLanguage, attempt, keep_better, languages_read
+from operators.books.page_language import (BOOK_PASS, PLAN_COLUMNS, PageLanguage, attempt, book_pass_plan,
+                                           keep_better, languages_read)
 from operators.books.pdf import PdfTextLayer, failure, page_row
 from operators.books.render import PdfPageRenderer
 from schemas import PAGE, validate
@@ -185,6 +186,9 @@ class OcrPages:
                     row = {**row, "method": self.ocr["engine"], "error": f"cannot OCR page: {failure(exc)}"}
                 row["config_hash"] = self.config_hash
             rows.append(row)
+        return self._committed(rows)
+
+    def _committed(self, rows: list[dict]) -> pa.Table:
         table = validate(pa.Table.from_pylist(rows, schema=PAGES), PAGES)
         if self.journal is not None:
             self.journal.add(table)
@@ -237,6 +241,59 @@ class OcrPages:
         return {**row, "text": text, "letters_repaired": repaired}
 
 
+class ReadAgain(OcrPages):
+    """OCR actor of the book pass: each row, a page as the first pass kept it plus `again`
+    (the book's language) and `why`, is read again with that language's models and the
+    better reading kept (page_language.book_pass_plan says which pages)."""
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = []
+        for row in batch.to_pylist():
+            language, why = row.pop("again"), row.pop("why")
+            try:
+                row = self._read_again(row, language, why)
+            except Exception as exc:  # the page keeps its first reading, and says why it has no second
+                row = {**row, "reocr_reason": f"{why}; cannot read it again: {failure(exc)}"}
+            # A failed second reading is not retried forever.
+            rows.append({**row, "ocr_pass": BOOK_PASS, "config_hash": self.config_hash})
+        return self._committed(rows)
+
+    def _read_again(self, row: dict, language: str, why: str) -> dict:
+        engine = self._engine(language)
+        read = engine({**row, "letters_repaired": None}, self._image(row))
+        verdict = self.language.detect(read["text"])
+        attempts = json.loads(row["ocr_attempts"] or "[]") or [self._first_attempt(row)]
+        attempts.append(attempt(read, reading_languages(engine), verdict,
+                                self.language.quality(read["confidence"], verdict)))
+        kept = keep_better(row, read, attempts, why)
+        return self._repaired(kept) if attempts[-1]["kept"] else kept
+
+    def _first_attempt(self, row: dict) -> dict:
+        """The record of a first reading made without the language check."""
+        verdict = self.language.detect(row["text"])
+        return attempt(row, row["ocr_language"] or "", verdict, self.language.quality(row["confidence"], verdict))
+
+
+def book_pass_rows(storage: Storage, out: str, config_hash: str, candidates: tuple[str, ...]) -> list[dict]:
+    """The page rows the book pass reads again, each with `again` and `why`: only pages
+    of this OCR configuration, read from their files by position."""
+    index = page_index(storage, out, columns=list(dict.fromkeys(INDEX_COLUMNS + PLAN_COLUMNS)))
+    if index is None:
+        return []
+    current = current_pages(index, config_hash)
+    current = current.filter(pc.fill_null(pc.equal(current["config_hash"], config_hash), False))
+    by_file: dict[str, list[tuple[int, str, str]]] = {}
+    for row, language, why in book_pass_plan(current, candidates):
+        by_file.setdefault(row["file"], []).append((row["row"], language, why))
+    rows = []
+    for name, wanted in sorted(by_file.items()):
+        with storage.open_input(join(out, name)) as f:
+            table = pq.read_table(f).take(pa.array([position for position, _, _ in wanted], pa.int64()))
+        for page, (_, language, why) in zip(validate(table, PAGES).select(PAGES.names).to_pylist(), wanted):
+            rows.append({**page, "again": language, "why": why})
+    return rows
+
+
 def reading_languages(engine: OcrPage) -> str:
     """The engine's languages as one string: Tesseract's "kaz+rus", EasyOCR's ["ru", "en"] → "ru+en"."""
     languages = engine.engine.settings()["languages"]
@@ -266,8 +323,9 @@ def page_files(storage: Storage, pages_dir: str, clean: bool = False) -> list[Pa
 
 
 def page_index(storage: Storage, pages_dir: str, files: list[PageFile] | None = None,
-               clean: bool = False, data_bytes: dict[str, int] | None = None) -> pa.Table | None:
-    """INDEX_COLUMNS of every page file, read by column projection (never the text), plus
+               clean: bool = False, data_bytes: dict[str, int] | None = None,
+               columns: list[str] = INDEX_COLUMNS) -> pa.Table | None:
+    """`columns` of every page file, read by column projection (never the text), plus
     `file` and `row` (position in it). With `clean`, a file of an older version that a
     killed run left half-written is removed; our own files are written whole, so one that
     cannot be read now (storage trouble) is skipped, never removed. `data_bytes` receives
@@ -280,7 +338,7 @@ def page_index(storage: Storage, pages_dir: str, files: list[PageFile] | None = 
         try:
             with storage.open_input(uri) as stream:
                 parquet = pq.ParquetFile(stream)
-                t = parquet.read(columns=INDEX_COLUMNS)
+                t = parquet.read(columns=columns)
                 meta = parquet.metadata
             if data_bytes is not None:
                 data_bytes[f.name] = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
@@ -290,7 +348,10 @@ def page_index(storage: Storage, pages_dir: str, files: list[PageFile] | None = 
             else:
                 log(f"pages: cannot read {uri}, skipped: {exc}")
             continue
-        tables.append(t.append_column("file", pa.array([f.name] * t.num_rows, pa.string()))
+        for name in columns:  # a column files of older versions lack: null
+            if name not in t.column_names:
+                t = t.append_column(PAGES.field(name), pa.nulls(t.num_rows, PAGES.field(name).type))
+        tables.append(t.select(columns).append_column("file", pa.array([f.name] * t.num_rows, pa.string()))
                       .append_column("row", pa.array(range(t.num_rows), pa.int64())))
     return pa.concat_tables(tables, promote_options="permissive") if tables else None
 
@@ -302,9 +363,14 @@ def done_pages(storage: Storage, pages_dir: str, config_hash: str) -> dict[str, 
 
 
 def current_pages(table: pa.Table, config_hash: str) -> pa.Table:
-    """One row per (book, page): this configuration's, else the newest from another one."""
+    """One row per (book, page): this configuration's, else one from another; among those,
+    the latest pass (`ocr_pass`)."""
     preferred = pc.or_(pc.equal(table["method"], "textlayer"), pc.equal(table["config_hash"], config_hash))
-    table = table.append_column("_rank", pc.if_else(pc.fill_null(preferred, False), 0, 1))
+    rank = pc.if_else(pc.fill_null(preferred, False), 0, 2)
+    if "ocr_pass" in table.column_names:
+        rank = pc.subtract(rank, pc.cast(pc.fill_null(pc.greater_equal(table["ocr_pass"], BOOK_PASS), False),
+                                         pa.int64()))
+    table = table.append_column("_rank", rank)
     table = table.sort_by([("book_id", "ascending"), ("page", "ascending"), ("_rank", "ascending")])
     if table.num_rows < 2:
         return table.drop_columns(["_rank"])
@@ -404,6 +470,16 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     written += _write_files(storage, out, names, chain(_stream(ocr_read, fold_books, keys),
                                                        _folded(storage, out, index, fold, keys)),
                             settings["file_bytes"])
+    again = book_pass_rows(storage, out, config_hash, tuple(ocr["language_check"]["candidates"])) \
+        if ocr["language_check"]["enabled"] else []
+    if again:
+        log(f"pages: {len(again)} pages read again in the language their book reads as")
+        reread = (ray.data.from_items(again, override_num_blocks=len(again))
+                  .map_batches(ReadAgain, fn_constructor_args=(storage, ocr, config_hash, journal), batch_size=1,
+                               batch_format="pyarrow", compute=actor_pool(cfg, ocr["actors"]),
+                               num_gpus=gpus or None))
+        written += _write_files(storage, out, names, _stream(reread, pa.array([], pa.string()), keys),
+                                settings["file_bytes"])
     # Only now that the compacted files are whole: the journals (their rows are in them)
     # and the folded files go. A crash in between leaves copies that readers and the
     # next compaction drop.
@@ -419,7 +495,7 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     n_files = len(final_files)
     info = stages.finish("pages", key, started, {"books": len(books), "pages": table.num_rows,
                                                  "by_method": dict(methods), "failed": failed, "resumed": resumed,
-                                                 "files": n_files})
+                                                 "read_again_for_their_book": len(again), "files": n_files})
     log(f"pages: {table.num_rows} pages of {len(books)} books {dict(methods)}, {failed} failed; "
         f"{n_files} page files ({len(written)} written, {len(fold)} folded in, {len(journals)} OCR journals removed)")
     return info

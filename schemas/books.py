@@ -22,6 +22,10 @@ PAGE = pa.schema(
         pa.field("detected_language", pa.string()),
         pa.field("reocr_reason", pa.string()),
         pa.field("ocr_attempts", pa.string()),
+        # 2: read again because the book as a whole reads as a language this page was never
+        # read for (books.page_language.book_pass_plan); among rows of one page, the higher
+        # pass wins. Null: the first pass.
+        pa.field("ocr_pass", pa.int8()),
         # Kazakh letters OCR misread as look-alikes, repaired on the page (books.kazakh_letters).
         pa.field("letters_repaired", pa.int32()),
     ]

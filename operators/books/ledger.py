@@ -27,7 +27,7 @@ from operators.books.catalog import BookRef
 
 STATUSES = ("queued", "in progress", "done", "failed", "in corpus", "rejected")
 PAGE_COLUMNS = ("book_id", "page", "method", "confidence", "error", "config_hash", "route_reason",
-                "detected_language")
+                "detected_language", "ocr_pass")
 CATALOG_FIELDS = ("title", "author", "year", "language", "collection", "file", "catalogued", "metadata")
 COUNT_FIELDS = ("pages_total", "pages_textlayer", "pages_ocr", "pages_failed", "mean_confidence",
                 "low_confidence_pages")
@@ -73,13 +73,15 @@ def _as_table(pages) -> pa.Table:
                                                   ("method", pa.string()), ("confidence", pa.float32()),
                                                   ("error", pa.string()), ("config_hash", pa.string()),
                                                   ("route_reason", pa.string()),
-                                                  ("detected_language", pa.string())]))
+                                                  ("detected_language", pa.string()),
+                                                  ("ocr_pass", pa.int8())]))
 
 
 def current_page_rows(pages, config_hash: str | None = None) -> pa.Table:
     """One row per (book, page) when several runs read a page: a page read beats a page
-    that failed, the text layer beats OCR, this OCR configuration beats another one,
-    and among equals the row listed last (the newest file) wins."""
+    that failed, the text layer beats OCR, this OCR configuration beats another one, the
+    book-level pass beats the first, and among equals the row listed last (the newest
+    file) wins."""
     table = _as_table(pages)
     if table.num_rows == 0:
         return table
@@ -89,7 +91,10 @@ def current_page_rows(pages, config_hash: str | None = None) -> pa.Table:
         other = pc.cast(pc.fill_null(pc.not_equal(table["config_hash"], config_hash), True), pa.int8())
     else:
         other = pa.array([0] * table.num_rows, pa.int8())
-    rank = pc.add(pc.add(pc.multiply(failed, 4), pc.multiply(not_text, 2)), other)
+    rank = pc.add(pc.add(pc.multiply(failed, 8), pc.multiply(not_text, 4)), pc.multiply(other, 2))
+    if "ocr_pass" in table.column_names:  # a page the book-level language check read again
+        first_pass = pc.cast(pc.invert(pc.fill_null(pc.greater(table["ocr_pass"], 1), False)), pa.int8())
+        rank = pc.add(rank, first_pass)
     order = pa.array(range(table.num_rows, 0, -1), pa.int64())  # later rows first among equals
     table = table.append_column("_rank", rank).append_column("_order", order)
     table = table.sort_by([("book_id", "ascending"), ("page", "ascending"), ("_rank", "ascending"),

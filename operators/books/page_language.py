@@ -26,6 +26,9 @@ import os
 import re
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from operators.text.dictionary import HunspellWords
 
 # Tesseract's language codes → ISO 639-1.
@@ -135,11 +138,84 @@ def attempt(row: dict, languages: str, verdict: Verdict, quality: float) -> dict
 
 
 def keep_better(first: dict, second: dict, attempts: list[dict], reason: str) -> dict:
-    """The reading with the higher quality (the first on a tie), both attempts recorded."""
-    a, b = attempts
+    """`first` (the kept one of the earlier attempts) or `second` (the last attempt),
+    whichever has the higher quality (`first` on a tie); every attempt recorded."""
+    a = next((entry for entry in attempts[:-1] if entry.get("kept")), attempts[0])
+    b = attempts[-1]
     kept_second = second["error"] is None and (first["error"] is not None or b["quality"] > a["quality"])
     kept, record = (second, b) if kept_second else (first, a)
     for entry in attempts:
         entry["kept"] = entry is record
     return {**kept, "ocr_language": record["languages"], "detected_language": record["detected"],
             "reocr_reason": reason, "ocr_attempts": json.dumps(attempts, ensure_ascii=False)}
+
+
+# ---------------------------------------------------------------- the book as a whole ----
+# A page's own check misses where its text is too degraded to tell: a Kazakh page read
+# with the Russian models on a noisy scan can score as Russian. The book knows better:
+# when most of its checked pages read as one language, its pages never read with that
+# language's models are read again with them (`ocr_pass` 2), the better reading kept.
+BOOK_PASS = 2
+PLAN_COLUMNS = ["book_id", "page", "method", "error", "ocr_language", "detected_language", "ocr_attempts",
+                "ocr_pass"]
+
+
+def book_language(detected: list[str | None]) -> tuple[str, int, int] | None:
+    """(language, pages, checked pages) when more than half of a book's checked pages
+    (at least two) read as one language; None otherwise."""
+    checked = [d for d in detected if d and d != UNKNOWN]
+    if len(checked) < 2:
+        return None
+    language = max(sorted(set(checked)), key=checked.count)
+    n = checked.count(language)
+    return (language, n, len(checked)) if 2 * n > len(checked) else None
+
+
+def readings_of(row: dict) -> frozenset[str]:
+    """Every language some reading of the page had models for."""
+    languages = {row["ocr_language"]} if row.get("ocr_language") else set()
+    try:
+        languages.update(entry["languages"] for entry in json.loads(row.get("ocr_attempts") or "[]"))
+    except (ValueError, TypeError, KeyError):  # a damaged record: the kept reading's languages only
+        pass
+    return frozenset().union(*(languages_read(lang) for lang in languages if lang))
+
+
+def _could_need_a_pass(pages: pa.Table, candidates: tuple[str, ...]) -> pa.Table:
+    """The rows of books in which some page reads as a language that this row's kept
+    reading had no models for: the only books a pass can concern (vectorized, so a
+    library's million page rows never become Python objects)."""
+    ocr = pc.and_(pc.and_(pc.invert(pc.is_in(pages["method"], pa.array(["textlayer", "none"]))),
+                          pc.is_null(pages["error"])), pc.greater(pages["page"], 0))
+    pages = pages.filter(pc.fill_null(ocr, False))
+    readings = [r for r in pages["ocr_language"].unique().to_pylist() if r]
+    wanted = pa.array([False] * pages.num_rows)
+    for language in candidates:
+        with_models = pa.array([r for r in readings if language in languages_read(r)], pa.string())
+        lacking = pc.invert(pc.fill_null(pc.is_in(pages["ocr_language"], with_models), False))
+        books = pc.unique(pages.filter(pc.fill_null(pc.equal(pages["detected_language"], language), False))["book_id"])
+        wanted = pc.or_(wanted, pc.and_(lacking, pc.is_in(pages["book_id"], books)))
+    books = pc.unique(pages.filter(wanted)["book_id"])
+    return pages.filter(pc.is_in(pages["book_id"], books))
+
+
+def book_pass_plan(pages: pa.Table, candidates: tuple[str, ...]) -> list[tuple[dict, str, str]]:
+    """Current page rows (PLAN_COLUMNS at least) → (row, language, why) per page to read
+    again: OCR'd pages, read without error and not by the book pass already, of books
+    whose language (book_language) is a candidate no reading of the page had models for."""
+    by_book: dict[str, list[dict]] = {}
+    for row in _could_need_a_pass(pages, candidates).to_pylist():
+        by_book.setdefault(row["book_id"], []).append(row)
+    plan = []
+    for book_id in sorted(by_book):
+        rows = by_book[book_id]
+        found = book_language([r["detected_language"] for r in rows])
+        if found is None or found[0] not in candidates:
+            continue
+        language, n, total = found
+        for row in sorted(rows, key=lambda r: r["page"]):
+            if (row.get("ocr_pass") or 1) < BOOK_PASS and language not in readings_of(row):
+                why = (f"book reads as {language} ({n} of {total} checked pages); this page read as "
+                       f"{row['detected_language'] or 'too little text to tell'} with {row['ocr_language']}")
+                plan.append((row, language, why))
+    return plan

@@ -130,3 +130,107 @@ def test_a_failing_language_check_keeps_the_page_as_read(samples, monkeypatch):
     [row] = ocr(page_of(samples, "kk")).to_pylist()
     assert row["error"] is None and "Қазақ" in row["text"] and row["ocr_language"] == "kaz+rus"
     assert row["reocr_reason"] == "language check failed: RuntimeError: lid model gone"
+
+
+# ------------------------------------------------------------------ the book pass ----
+def plan_rows(book: str, pages: list[tuple], **extra) -> list[dict]:
+    """(page, method, ocr_language, detected_language[, attempts languages]) → page rows."""
+    rows = []
+    for page, method, read_with, detected, *tried in pages:
+        attempts = [{"languages": lang} for lang in (tried[0] if tried else [read_with])]
+        rows.append({"book_id": book, "page": page, "method": method, "error": None, "ocr_language": read_with,
+                     "detected_language": detected, "ocr_attempts": json.dumps(attempts), "ocr_pass": None,
+                     **extra})
+    return rows
+
+
+def test_the_book_pass_reads_again_the_pages_of_a_kazakh_book_never_read_with_kazakh_models():
+    from operators.books.page_language import PLAN_COLUMNS, book_pass_plan
+
+    rows = (plan_rows("catalogued-ru", [(1, "tesseract", "kaz+rus", "kk", ["rus+eng", "kaz+rus"]),
+                                        (2, "tesseract", "kaz+rus", "kk", ["rus+eng", "kaz+rus"]),
+                                        (3, "tesseract", "rus+eng", "ru"),  # a degraded page its own check missed
+                                        (4, "tesseract", "rus+eng", None),  # too short to judge alone
+                                        (5, "tesseract", "rus+eng", "ru", ["rus+eng", "kaz+rus"]),  # tried, kept
+                                        (6, "textlayer", None, None),
+                                        (7, "tesseract", "kaz+rus", "kk")])
+            + plan_rows("russian", [(1, "tesseract", "rus+eng", "ru"), (2, "tesseract", "rus+eng", "ru"),
+                                    (3, "tesseract", "rus+eng", None)])
+            + plan_rows("half-and-half", [(1, "tesseract", "kaz+rus", "kk"), (2, "tesseract", "rus+eng", "ru")])
+            + plan_rows("one-page", [(1, "tesseract", "kaz+rus", "kk"), (2, "tesseract", "rus+eng", None)]))
+    done = plan_rows("done", [(1, "tesseract", "kaz+rus", "kk"), (2, "tesseract", "kaz+rus", "kk"),
+                              (3, "tesseract", "rus+eng", "ru")])
+    done[2]["ocr_pass"] = 2  # read by the book pass already: never again
+    failed = plan_rows("failed", [(1, "tesseract", "kaz+rus", "kk"), (2, "tesseract", "kaz+rus", "kk"),
+                                  (3, "tesseract", "rus+eng", None)])
+    failed[2]["error"] = "cannot render page"
+    table = pa.Table.from_pylist(rows + done + failed).select(PLAN_COLUMNS)
+
+    plan = book_pass_plan(table, ("kk", "ru", "en"))
+    assert [(r["book_id"], r["page"], language) for r, language, _ in plan] == \
+        [("catalogued-ru", 3, "kk"), ("catalogued-ru", 4, "kk")]
+    assert plan[0][2] == "book reads as kk (3 of 5 checked pages); this page read as ru with rus+eng"
+    assert plan[1][2].endswith("this page read as too little text to tell with rus+eng")
+
+
+def test_the_book_language_needs_a_majority_of_two_or_more_checked_pages():
+    from operators.books.page_language import book_language
+
+    assert book_language(["kk", "kk", "ru", None, "und"]) == ("kk", 2, 3)
+    assert book_language(["kk", "ru"]) is None and book_language(["kk", None]) is None
+
+
+def test_of_three_readings_the_best_is_kept_and_all_recorded():
+    first = {"text": "a", "confidence": 70.0, "error": None, "method": "tesseract"}
+    third = {"text": "c", "confidence": 90.0, "error": None, "method": "tesseract"}
+    attempts = [{"languages": "rus+eng", "quality": 0.5, "kept": True, "detected": "ru"},
+                {"languages": "kaz+rus", "quality": 0.4, "kept": False, "detected": "kk"},
+                {"languages": "kaz+rus", "quality": 0.8, "detected": "kk"}]
+    kept = keep_better(first, third, attempts, "book reads as kk")
+    assert kept["text"] == "c" and [a["kept"] for a in json.loads(kept["ocr_attempts"])] == [False, False, True]
+    attempts[2]["quality"] = 0.45  # better than the rejected second, worse than the kept first
+    assert keep_better(first, third, attempts, "why")["text"] == "a"
+
+
+def test_the_latest_pass_is_the_current_reading_of_a_page():
+    from flows.pages import current_pages
+    from operators.books.ledger import current_page_rows
+
+    base = {"book_id": "b", "page": 1, "method": "tesseract", "error": None, "config_hash": "h"}
+    table = pa.Table.from_pylist([{**base, "ocr_pass": 2, "text": "second"}, {**base, "ocr_pass": None, "text": "first"},
+                                  {**base, "ocr_pass": None, "text": "first again", "config_hash": "old"}])
+    assert current_pages(table, "h")["text"].to_pylist() == ["second"]
+    assert current_page_rows(table.select(["book_id", "page", "method", "error", "config_hash", "ocr_pass"]),
+                             "h")["ocr_pass"].to_pylist() == [2]
+    reversed_rows = pa.Table.from_pylist(table.to_pylist()[::-1])
+    assert current_pages(reversed_rows, "h")["text"].to_pylist() == ["second"]
+
+
+def test_a_short_page_of_a_kazakh_book_catalogued_as_russian_is_read_again_with_kazakh_models(samples):
+    """The book pass on a real reading: the page's own check could not judge it (here: a
+    threshold no page reaches), the book says Kazakh."""
+    from flows.pages import ReadAgain
+
+    truth = json.loads((samples / "ground_truth" / "ocr_pages.jsonl").read_text().splitlines()[0])
+    ocr = OmegaConf.to_container(OmegaConf.merge(OmegaConf.load(OCR_CONFIG), {"engine": "tesseract"}))
+    ocr["language_check"]["min_letters"] = 10 ** 6
+    [first] = OcrPages(Storage(), ocr, "test")(page_of(samples, "ru")).to_pylist()
+    assert first["ocr_language"] == "rus+eng" and first["detected_language"] is None and first["reocr_reason"] is None
+
+    again = {**first, "again": "kk", "why": "book reads as kk (5 of 6 checked pages)"}
+    [row] = ReadAgain(Storage(), ocr, "test")(pa.Table.from_pylist([again])).to_pylist()
+    assert row["ocr_pass"] == 2 and row["reocr_reason"] == "book reads as kk (5 of 6 checked pages)"
+    one, two = json.loads(row["ocr_attempts"])
+    assert (one["languages"], two["languages"]) == ("rus+eng", "kaz+rus") and two["kept"]
+    assert row["ocr_language"] == "kaz+rus" and kazakh_letter_recall(truth["text"], row["text"]) >= 0.95
+
+
+def test_a_page_that_cannot_be_read_again_keeps_its_first_reading(samples, tmp_path):
+    from flows.pages import ReadAgain
+
+    ocr = OmegaConf.to_container(OmegaConf.merge(OmegaConf.load(OCR_CONFIG), {"engine": "tesseract"}))
+    [first] = ocr_pages(check=True)(page_of(samples, "kk")).to_pylist()
+    gone = {**first, "uri": str(tmp_path / "moved.pdf"), "again": "kk", "why": "book reads as kk"}
+    [row] = ReadAgain(Storage(), ocr, "test")(pa.Table.from_pylist([gone])).to_pylist()
+    assert row["text"] == first["text"] and row["ocr_pass"] == 2
+    assert row["reocr_reason"].startswith("book reads as kk; cannot read it again: FileNotFoundError")
