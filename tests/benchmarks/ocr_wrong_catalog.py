@@ -17,6 +17,7 @@ CER is micro-averaged over pages; Kazakh-letter recall as in ocr_eval.py.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -117,6 +118,11 @@ def main() -> None:
         "pages_read_again_by_book_pass": again_pages,
         "pages_still_read_without_kazakh_models": sum("kaz" not in (r["ocr_language"] or "")
                                                       for _, r in final["kk as ru"]),
+        "book_pass_pages": [{"book_id": r["book_id"], "page": r["page"], "degradation": s["degradation"],
+                             "cer_before": E.score(s["truth"], before["text"])["cer"],
+                             "cer_after": E.score(s["truth"], r["text"])["cer"], "reason": r["reocr_reason"],
+                             "attempts": json.loads(r["ocr_attempts"] or "[]")}
+                            for (s, r), (_, before) in zip(final["kk as ru"], first["kk as ru"]) if r["ocr_pass"]],
         "seconds": {"first_pass": round(t_first, 1), "total": round(t_total, 1)},
     }
     print(C.md_table(["", "value"], [[k, v] for k, v in result["cer"].items()]))
