@@ -46,6 +46,12 @@ def test_text_sitemap_and_bad_input():
         parse_sitemap(b"\x1f\x8b not really gzip")
 
 
+def test_index_over_the_protocol_limit_is_refused():
+    children = "".join(f"<sm:sitemap><sm:loc>https://x.kz/s{i}.xml</sm:loc></sm:sitemap>" for i in range(50_001))
+    with pytest.raises(SitemapError, match="more than 50000"):
+        parse_sitemap(gzip.compress(f'<sm:sitemapindex xmlns:sm="x">{children}</sm:sitemapindex>'.encode()))
+
+
 def test_gzip_bomb_is_refused():
     bomb = gzip.compress(b"\0" * (5 << 20))
     with pytest.raises(SitemapError, match="larger than"):
