@@ -16,7 +16,10 @@ words, words repeat), and the decision is the first match among protego's own ru
 protego's own order (longest first, Allow before Disallow on a tie). The decision is
 identical to `can_fetch` (tests/unit/test_news_properties.py checks it on random
 robots.txt files and paths); a URL outside that fast path, or another protego version
-than the one whose normalization is mirrored here, is asked through `can_fetch`.
+than the one whose normalization is mirrored here, is asked through `can_fetch`. The
+rule list is protego's private state (`_get_matching_rule_set`, `_RuleSet._rules`,
+`_URLPattern`), read once per robots.txt; hence the version check, and a missing
+attribute also falls back to `can_fetch`.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB, ignore the rest
 
 # `_protego_path` mirrors protego 0.7's `_quote_path`; any other version decides by `can_fetch`.
 _MIRRORED = version("protego").startswith("0.7.")
-# protego quotes with `quote(safe="/%=")`: every other ASCII character but the unreserved ones is escaped.
+# protego quotes with `quote(safe="/%=")`: any other ASCII character that is not unreserved is escaped.
 _QUOTE_ASCII = str.maketrans({c: f"%{ord(c):02X}" for c in map(chr, range(128))
                               if c not in ascii_letters + digits + "_.-~/%="})
 _ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
