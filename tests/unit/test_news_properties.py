@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 from urllib.parse import urlsplit
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from operators.news.feeds import FeedError, parse_feed
@@ -104,3 +104,61 @@ def test_page_links_never_raise_and_account_for_every_href(links, base_href):
     for url in found.links:
         assert canonicalize(url) == url
     assert len(found.links) + sum(found.bad.values()) <= len(links)
+
+
+
+# Spellings of one thing, as rules and links write them: protego matches percent-encoding
+# equivalents (escapes of reserved, unreserved and non-ASCII characters, either case), keeps
+# %2F / %25 escaped, and reads "*" / a final "$" as wildcard / anchor. A rule and a path are
+# drawn as the same sequence of pieces, each spelled independently, then cut and extended,
+# so matches, near misses and re-spellings all come up.
+_SPELLINGS = [["/"], ["/", "%2F", "%2f"], ["%25"], ["=", "%3D", "%3d"], ["~", "%7E", "%7e"], ["A", "%41"], ["a"],
+              ["b"], ["ж", "%D0%B6", "%d0%b6"], ["ツ", "%E3%83%84"], ["?", "%3F"], ["&", "%26"], ["*", "%2A"],
+              ["$", "%24"], [":", "+", ";", "-", ".", "%"], ["%D0", "%FF"], ["index.html"], ["https://x.kz/"],
+              ["#", " ", "robots.txt"]]
+
+
+@st.composite
+def _rule_and_paths(draw):
+    def spell(shape):
+        return "".join(draw(st.sampled_from(_SPELLINGS[i])) for i in shape)
+
+    pieces = st.integers(0, len(_SPELLINGS) - 1)
+    shapes = draw(st.lists(st.lists(pieces, min_size=1, max_size=6), min_size=1, max_size=6))
+    # Rules nearly always start with "/" (a pattern without one can only match after a "*").
+    rules = [(draw(st.sampled_from(["Allow", "Disallow"])), draw(st.sampled_from(["/", "/", "/", "*", ""])) + spell(shape))
+             for shape in shapes]
+    paths = []
+    for _ in range(draw(st.integers(1, 6))):
+        shape = draw(st.sampled_from(shapes))
+        shape = shape[:draw(st.integers(0, len(shape)))] + draw(st.lists(pieces, max_size=3))
+        paths.append(draw(st.sampled_from(["/", "/", "/", "?"])) + spell(shape))  # "?": a URL with no path
+    return rules, paths + draw(st.lists(st.text(max_size=12), max_size=2))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_rule_and_paths(), st.sampled_from(["qazflow", "*", "other"]), st.booleans())
+# The normalizations one by one: %2F stays escaped, broken UTF-8 is U+FFFD, escapes of unreserved
+# characters and "=" are decoded, lower-case escapes, reserved characters escaped, no path at all.
+@example(([("Disallow", "/a%2Fb"), ("Allow", "/a/")], ["/a%2Fb", "/a/b", "/a%2fb"]), "*", False)
+@example(([("Disallow", "/%FF"), ("Disallow", "/x%D0")], ["/%FF", "/%ff/", "/x%D0?", "/"]), "*", False)
+@example(([("Disallow", "/%7Ea=%41"), ("Allow", "/~a%3D")], ["/~a=A", "/%7ea%3dA", "/~a%3D%41"]), "*", True)
+@example(([("Disallow", "/ж"), ("Disallow", "/q?x=&y"), ("Disallow", "/?*")], ["/%d0%b6", "/q?x=&y", "/q%3Fx=%26y",
+                                                                               "?a", "/?a"]), "qazflow", False)
+def test_fast_robots_decision_is_protegos(rules_and_paths, agent, canonical):
+    """RobotsRules.allowed decides without protego's per-URL re-quoting; it must say what
+    protego's `can_fetch` says, for canonical URLs (what the crawler asks) and raw ones."""
+    rules, paths = rules_and_paths
+    text = f"User-agent: {agent}\n" + "".join(f"{field}: {value}\n" for field, value in rules)
+    robots = RobotsRules.parse(text, "qazflow/0.1")
+    for path in paths:
+        url = "https://x.kz" + ("" if path.startswith(("/", "?")) else "/") + path
+        if canonical:
+            url = canonicalize(url)
+            if url is None:
+                continue
+        try:
+            expected = robots.parser.can_fetch(url, "qazflow")
+        except (ValueError, UnicodeError):
+            expected = False
+        assert robots.allowed(url) == expected, (text, url)
