@@ -79,17 +79,25 @@ def curate_stage(cfg, storage, stages, text_files, books, upstream_key) -> dict:
     key = stage_key("curate", text_files, upstream_key, news_fingerprint(cfg, storage),
                     OmegaConf.to_container(cfg.inputs),
                     OmegaConf.to_container(cfg.filters), OmegaConf.to_container(cfg.dedup))
-    if done := stages.finished("curate", key):
+    if (done := stages.finished("curate", key)) and not done.get("unreadable_files"):
         log(f"curate: already done ({done['kept']} kept), skipped")
         return done
     started = stages.start("curate", [docs_out, rejected_out])
-    units = curate_units(cfg, storage, curation_chain(cfg), text_files, books, upstream_key)
+    units, unreadable = curate_units(cfg, storage, curation_chain(cfg), text_files, books, upstream_key)
     counts = dedup_and_write(cfg, storage, units, docs_out, rejected_out)
     kept = counts.pop("", 0)
     info = stages.finish("curate", key, started, {"documents_in": kept + sum(counts.values()), "kept": kept,
-                                                  "rejected": dict(sorted(counts.items()))})
+                                                  "rejected": dict(sorted(counts.items())),
+                                                  "unreadable_files": unreadable})
     log(f"curate: {info['documents_in']} documents in, {kept} kept, rejected {info['rejected']}")
     return info
+
+
+def produced(info: dict, *outcome: str) -> str:
+    """What the stages after a stage depend on: its key and its outcome (counts), since a
+    stage that ran again to read inputs storage could not give before makes other output
+    under the same key."""
+    return stage_key(info["key"], [info.get(name) for name in outcome])
 
 
 def run_build(cfg: DictConfig) -> dict:
@@ -118,8 +126,9 @@ def run_build(cfg: DictConfig) -> dict:
         # The crawl is incremental by its own state.
         news = stage("news", lambda: crawl_news(cfg, storage)) if cfg.inputs.news.seeds else None
         curate = stage("curate", lambda: curate_stage(cfg, storage, stages, text_files, books,
-                                                      pages and pages["key"]))
-        shards = stage("shards", lambda: build_shards(cfg, storage, stages, curate["key"]))
+                                                      pages and produced(pages, "pages", "by_method", "failed")))
+        shards = stage("shards", lambda: build_shards(cfg, storage, stages,
+                                                              produced(curate, "documents_in", "kept", "rejected")))
         # None without inputs.instructions
         sft = stage("sft", lambda: build_sft_shards(cfg, storage, stages, shards["key"]))
     ledger = write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing,

@@ -35,6 +35,9 @@ from schemas import CURATION, DOCUMENT, REJECTED, validate
 
 ROWS_PER_FILE = 50_000  # documents/ and rejected/ files hold up to this many rows
 ROWS_PER_SHARD = 100_000  # documents per exact-dedup group: what one map_groups call holds
+# Beside a unit whose file storage could not give: the unit holds its error row for this
+# run, and the next run reads the file again (a vanished object may be back).
+RETRY = ".retry"
 
 
 def _pyarrow(fn, **kwargs):
@@ -68,8 +71,14 @@ class CurateTextFiles:
         done = []
         for uri in batch.column("uri").to_pylist():
             curated = map(self.curate, self.read(pa.table({"uri": [uri]})))
-            done.append({"uri": uri, "rows": self.storage.write_table(self.units[uri], curated, CURATION)})
-        return pa.Table.from_pylist(done, pa.schema([("uri", pa.string()), ("rows", pa.int64())]))
+            rows = self.storage.write_table(self.units[uri], curated, CURATION)
+            if uri in self.read.unreadable:
+                self.storage.write_text(self.units[uri] + RETRY, "")
+            else:
+                self.storage.delete(self.units[uri] + RETRY)
+            done.append({"uri": uri, "rows": rows, "retry": int(uri in self.read.unreadable)})
+        return pa.Table.from_pylist(done, pa.schema([("uri", pa.string()), ("rows", pa.int64()),
+                                                     ("retry", pa.int64())]))
 
 
 def book_assembler(books: list[dict], config_hash: str):
@@ -98,9 +107,12 @@ def _digest(*parts) -> str:
     return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
-def curate_units(cfg, storage: Storage, chain, text_files: list[str], books: list[dict], pages_key) -> list[str]:
-    """Runs the per-document stage for every unit not yet committed; returns the URIs of all
-    units (files, or directories ending in a `.done` marker) for dedup to read."""
+def curate_units(cfg, storage: Storage, chain, text_files: list[str], books: list[dict],
+                 pages_key) -> tuple[list[str], int]:
+    """Runs the per-document stage for every unit not yet committed, and for text files
+    storage could not give last time; returns the URIs of all units (files, or directories
+    ending in a `.done` marker) for dedup to read, and how many files storage could not
+    give this time."""
     import ray
 
     settings = OmegaConf.to_container(cfg.inputs)
@@ -114,15 +126,23 @@ def curate_units(cfg, storage: Storage, chain, text_files: list[str], books: lis
             storage.delete(stale)
 
     units = {uri: join(work, f"text-{_digest(uri)}.parquet") for uri in text_files}
-    pending = [uri for uri in text_files if not storage.exists(units[uri])]
+    present = {path.rsplit("/", 1)[-1] for path in storage.list_files(work)}  # one listing, not a request per file
+
+    def committed(uri: str) -> bool:
+        name = units[uri].rsplit("/", 1)[-1]
+        return name in present and name + RETRY not in present
+
+    pending = [uri for uri in text_files if not committed(uri)]
     if len(pending) < len(text_files):
         log(f"curate: {len(text_files) - len(pending)} of {len(text_files)} text files already curated")
+    unreadable = 0
     if pending:
         reader = TextReader(cfg.inputs.text_field, cfg.inputs.id_field, cfg.inputs.title_field,
                             cfg.inputs.max_file_bytes, cfg.inputs.max_line_bytes, cfg.inputs.max_gzip_ratio)
-        ray.data.from_items([{"uri": u} for u in pending], override_num_blocks=len(pending)).map_batches(
+        done = ray.data.from_items([{"uri": u} for u in pending], override_num_blocks=len(pending)).map_batches(
             CurateTextFiles, fn_constructor_args=(chain, storage, reader, units), compute=actor_pool(cfg),
-            batch_size=1, batch_format="pyarrow").materialize()
+            batch_size=1, batch_format="pyarrow").sum("retry")
+        unreadable = int(done or 0)
     out = [units[uri] for uri in text_files]
 
     def dataset_unit(name: str, make_dataset) -> None:
@@ -150,7 +170,7 @@ def curate_units(cfg, storage: Storage, chain, text_files: list[str], books: lis
         dataset_unit(f"books-{_digest(pages_key, *sorted(b['book_id'] for b in books))}", book_documents)
     if cfg.inputs.news.seeds or cfg.inputs.warc:
         dataset_unit(f"news-{news_fingerprint(cfg, storage)}", lambda: news_documents(cfg, storage, crawl=False))
-    return out
+    return out, unreadable
 
 
 def write_kept_and_rejected(table: pa.Table, storage: Storage, documents: str, rejected: str) -> pa.Table:

@@ -155,6 +155,9 @@ class ReadTextFiles:
     def __init__(self, storage: Storage, reader: TextReader):
         self.storage = storage
         self.reader = reader
+        # Files storage failed to give (missing, vanished, a network error): worth another
+        # try in the next run, unlike a file that was read and is bad.
+        self.unreadable: set[str] = set()
 
     def __call__(self, batch: pa.Table) -> Iterator[pa.Table]:
         for uri in batch.column("uri").to_pylist():
@@ -167,6 +170,7 @@ class ReadTextFiles:
                             yield validate(rows_to_table(rows, CURATION), CURATION)
                             rows = []
             except OSError as exc:  # missing or unreadable file
+                self.unreadable.add(uri)
                 rows.append(error_document(TEXT_SOURCE, uri, uri, self.reader.name, f"cannot open: {exc}"))
             except Exception as exc:  # whatever else goes wrong with one file costs that file only
                 rows.append(error_document(TEXT_SOURCE, uri, uri, self.reader.name, f"{type(exc).__name__}: {exc}"))

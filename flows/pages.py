@@ -46,6 +46,10 @@ PAGES = PAGE.append(pa.field("frame", pa.int32())).append(pa.field("language", p
 
 # Rows per Parquet row group of a compacted page file (pages arrive one per block).
 ROW_GROUP_ROWS = 1024
+# route_reason of a page or book storage could not give (missing, vanished, a network
+# error): the stage runs again in the next build for it, unlike for a file that was read
+# and is bad.
+UNREADABLE = "storage could not give the file"
 
 
 def needs_ocr(row: dict) -> bool:
@@ -84,7 +88,7 @@ class ReadBookPages:
             except Exception as exc:  # any failure on one image file is that page's error, never the run's
                 page += 1
                 yield page_row(page=page, method="none", frame=0, error=f"unreadable image {uri}: {failure(exc)}",
-                               **ids) \
+                               route_reason=UNREADABLE if isinstance(exc, OSError) else None, **ids) \
                     | {"uri": uri}
                 continue
             if frames > self.pdf.max_pages:
@@ -103,9 +107,13 @@ class ReadBookPages:
                 for row in self._pages(book):
                     if row["page"] not in done:
                         rows.append(row)
+                if book.get("file_failed_before") and not any(r["page"] == 0 for r in rows):
+                    # Read through this time: a clean file row supersedes the earlier error.
+                    rows.append(page_row(book["book_id"], 0, book["uri"], "none", frame=0))
             except Exception as exc:  # unreadable file, or a surprise while routing: the book's error row,
                 # after the pages read before it
                 rows.append(page_row(book["book_id"], 0, book["uri"], "none", frame=0,
+                                     route_reason=UNREADABLE if isinstance(exc, OSError) else None,
                                      error=f"cannot open: {failure(exc)}" if not rows else
                                      f"reading stopped after page {rows[-1]['page']}: {failure(exc)}"))
             rows = [{**r, "language": book["language"]} for r in rows]
@@ -362,11 +370,20 @@ def done_pages(storage: Storage, pages_dir: str, config_hash: str) -> dict[str, 
     return done_pages_of(page_index(storage, pages_dir), config_hash)
 
 
+def file_failures(index: pa.Table | None, config_hash: str) -> set[str]:
+    """Books whose current file row (page 0) is an error: their file could not be opened,
+    or not read through."""
+    if index is None:
+        return set()
+    rows = current_pages(index.filter(pc.equal(index["page"], 0)), config_hash)
+    return set(rows.filter(pc.is_valid(rows["error"]))["book_id"].to_pylist())
+
+
 def current_pages(table: pa.Table, config_hash: str) -> pa.Table:
-    """One row per (book, page): this configuration's, else one from another; among those,
-    the latest pass (`ocr_pass`)."""
+    """One row per (book, page): one read without error before one that failed; this
+    configuration's before another's; the latest pass (`ocr_pass`) before the first."""
     preferred = pc.or_(pc.equal(table["method"], "textlayer"), pc.equal(table["config_hash"], config_hash))
-    rank = pc.if_else(pc.fill_null(preferred, False), 0, 2)
+    rank = pc.add(pc.if_else(pc.is_valid(table["error"]), 4, 0), pc.if_else(pc.fill_null(preferred, False), 0, 2))
     if "ocr_pass" in table.column_names:
         rank = pc.subtract(rank, pc.cast(pc.fill_null(pc.greater_equal(table["ocr_pass"], BOOK_PASS), False),
                                          pa.int64()))
@@ -420,7 +437,7 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     out = join(cfg.output, "pages")
     config_hash = ocr_config_hash(cfg.ocr)
     key = stage_key("pages", books, config_hash)
-    if done := stages.finished("pages", key):
+    if (done := stages.finished("pages", key)) and not done.get("unreadable_files"):
         log(f"pages: already done ({done['pages']} pages), skipped")
         return done
     started = stages.start("pages", [])  # page files are kept: they are the resume state
@@ -429,7 +446,9 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     files, data_bytes = page_files(storage, out, clean=True), {}
     index = page_index(storage, out, files, clean=True, data_bytes=data_bytes)
     done_by_book = done_pages_of(index, config_hash)
-    items = [{**b, "done": done_by_book.get(b["book_id"], [])} for b in books]
+    failed_before = file_failures(index, config_hash)
+    items = [{**b, "done": done_by_book.get(b["book_id"], []), "file_failed_before": b["book_id"] in failed_before}
+             for b in books]
     resumed = sum(map(len, done_by_book.values()))
     if resumed:
         log(f"pages: {resumed} pages already read in an earlier run, not read again")
@@ -487,15 +506,19 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     for name in fold + journals:
         storage.delete(join(out, name))
     final_files = page_files(storage, out)
-    final = page_index(storage, out, final_files)
-    table = current_pages(final.select(INDEX_COLUMNS), config_hash) if final is not None else \
-        pa.table({c: pa.array([], PAGES.field(c).type) for c in INDEX_COLUMNS})
+    columns = [*INDEX_COLUMNS, "route_reason"]
+    final = page_index(storage, out, final_files, columns=columns)
+    table = current_pages(final.select(columns), config_hash) if final is not None else \
+        pa.table({c: pa.array([], PAGES.field(c).type) for c in columns})
+    table = table.filter(pc.or_(pc.greater(table["page"], 0), pc.is_valid(table["error"])))  # pages, file errors
     methods = Counter(table["method"].to_pylist())
     failed = sum(e is not None for e in table["error"].to_pylist())
+    unreadable = pc.sum(pc.and_(pc.is_valid(table["error"]), pc.equal(table["route_reason"], UNREADABLE))).as_py()
     n_files = len(final_files)
     info = stages.finish("pages", key, started, {"books": len(books), "pages": table.num_rows,
                                                  "by_method": dict(methods), "failed": failed, "resumed": resumed,
-                                                 "read_again_for_their_book": len(again), "files": n_files})
+                                                 "read_again_for_their_book": len(again),
+                                                 "unreadable_files": unreadable or 0, "files": n_files})
     log(f"pages: {table.num_rows} pages of {len(books)} books {dict(methods)}, {failed} failed; "
         f"{n_files} page files ({len(written)} written, {len(fold)} folded in, {len(journals)} OCR journals removed)")
     return info

@@ -188,8 +188,10 @@ def _could_need_a_pass(pages: pa.Table, candidates: tuple[str, ...]) -> pa.Table
     ocr = pc.and_(pc.and_(pc.invert(pc.is_in(pages["method"], pa.array(["textlayer", "none"]))),
                           pc.is_null(pages["error"])), pc.greater(pages["page"], 0))
     pages = pages.filter(pc.fill_null(ocr, False))
+    if pages.num_rows == 0:
+        return pages
     readings = [r for r in pages["ocr_language"].unique().to_pylist() if r]
-    wanted = pa.array([False] * pages.num_rows)
+    wanted = pa.array([False] * pages.num_rows, pa.bool_())
     for language in candidates:
         with_models = pa.array([r for r in readings if language in languages_read(r)], pa.string())
         lacking = pc.invert(pc.fill_null(pc.is_in(pages["ocr_language"], with_models), False))

@@ -1,6 +1,7 @@
 """S3 objects that vanish between the listing and the reading (a librarian moving files,
 a lifecycle rule): each becomes an error row naming its URI and the store's answer, the
-rest of the run completes, and the report balances.
+rest of the run completes, and the report balances; once the objects are back, the next
+build reads them, and only them, again.
 
 The build lists its inputs on the driver (find_text_files, find_books) and reads them
 later inside Ray tasks. The test wraps the two listing functions the build calls: the real
@@ -52,17 +53,17 @@ def vanished(ray_session, s3_endpoint, samples, tmp_path_factory):  # noqa: F811
         patch.setattr(flows.build, "find_text_files", then_delete(flows.build.find_text_files, f"in/text/{GONE_TEXT}"))
         patch.setattr(flows.build, "find_books", then_delete(flows.build.find_books, f"in/scans/{GONE_BOOK}"))
         report = run_build(cfg)
-    return output, report, listed
+    return output, report, listed, (cfg, s3)  # the last: for the rerun, the last test of the module
 
 
 def test_the_vanished_objects_were_listed(vanished):
-    _, _, listed = vanished
+    _, _, listed, _ = vanished
     assert f"s3://{BUCKET}/in/text/{GONE_TEXT}" in listed["find_text_files"]
     assert f"s3://{BUCKET}/in/scans/{GONE_BOOK}" in [b["uri"] for b in listed["find_books"]]
 
 
 def test_a_vanished_text_file_is_one_error_row_naming_it(vanished):
-    output, report, _ = vanished
+    output, report, _, _ = vanished
     uri = f"s3://{BUCKET}/in/text/{GONE_TEXT}"
     rows = [r for r in pq.read_table(output / "rejected").to_pylist() if r["uri"] == uri]
     assert len(rows) == 1, rows
@@ -74,7 +75,7 @@ def test_a_vanished_text_file_is_one_error_row_naming_it(vanished):
 
 
 def test_a_vanished_book_is_failed_in_the_ledger_with_the_reason(vanished):
-    output, report, _ = vanished
+    output, report, _, _ = vanished
     book_id = GONE_BOOK.removesuffix(".pdf")
     ledger = {r["book_id"]: r for r in pq.read_table(output / "ledger").to_pylist()}
     assert ledger[book_id]["status"] == "failed", ledger[book_id]
@@ -88,7 +89,7 @@ def test_a_vanished_book_is_failed_in_the_ledger_with_the_reason(vanished):
 
 
 def test_the_rest_of_the_run_completes_and_balances(vanished, samples):
-    output, report, _ = vanished
+    output, report, _, _ = vanished
     docs = report["documents"]
     assert docs["balanced"] and docs["in"] == docs["kept"] + sum(docs["rejected_by_reason"].values())
     uris = set(pq.read_table(output / "documents", columns=["uri"]).column("uri").to_pylist())
@@ -99,3 +100,22 @@ def test_the_rest_of_the_run_completes_and_balances(vanished, samples):
     assert ledger[other_book]["status"] == "in corpus", ledger[other_book]
     manifest = json.loads((output / "shards" / "manifest.json").read_text())
     assert manifest["totals"]["n_docs"] == docs["kept"] > 0
+
+
+def test_a_rerun_reads_the_objects_again_once_they_are_back(vanished, samples):
+    output, _, _, (cfg, s3) = vanished
+    units = {p: p.stat().st_mtime_ns for p in (output / "_work" / "curated").rglob("text-*.parquet")}
+    s3.upload_file(str(samples / "text" / GONE_TEXT), BUCKET, f"in/text/{GONE_TEXT}")
+    s3.upload_file(str(samples / "books" / GONE_BOOK), BUCKET, f"in/scans/{GONE_BOOK}")
+
+    report = run_build(cfg)
+    assert "TextReader" not in report["documents"]["rejected_by_reason"] and report["documents"]["balanced"]
+    assert report["pages"]["failed"] == 0 and report["ledger"]["by_status"].get("failed", 0) == 0
+    uris = set(pq.read_table(output / "documents", columns=["uri"]).column("uri").to_pylist())
+    assert {f"s3://{BUCKET}/in/text/{name}" for name in TEXT} <= uris
+    ledger = {r["book_id"]: r for r in pq.read_table(output / "ledger").to_pylist()}
+    assert ledger[GONE_BOOK.removesuffix(".pdf")]["status"] == "in corpus"
+    manifest = json.loads((output / "shards" / "manifest.json").read_text())
+    assert manifest["totals"]["n_docs"] == report["documents"]["kept"]
+    reread = [p.name for p, mtime in units.items() if p.stat().st_mtime_ns != mtime]
+    assert len(reread) == 1  # the file that was gone; the others stay as committed

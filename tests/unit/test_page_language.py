@@ -4,6 +4,7 @@ wrong models is read again."""
 import json
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 import pytest
 from omegaconf import OmegaConf
 
@@ -171,6 +172,8 @@ def test_the_book_pass_reads_again_the_pages_of_a_kazakh_book_never_read_with_ka
         [("catalogued-ru", 3, "kk"), ("catalogued-ru", 4, "kk")]
     assert plan[0][2] == "book reads as kk (3 of 5 checked pages); this page read as ru with rus+eng"
     assert plan[1][2].endswith("this page read as too little text to tell with rus+eng")
+    born_digital = table.filter(pa.compute.equal(table["method"], "textlayer"))
+    assert born_digital.num_rows == 1 and book_pass_plan(born_digital, ("kk", "ru", "en")) == []
 
 
 def test_the_book_language_needs_a_majority_of_two_or_more_checked_pages():
