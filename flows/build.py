@@ -104,7 +104,7 @@ def run_build(cfg: DictConfig) -> dict:
     """Runs every stage (skipping finished ones) and returns the report."""
     run_started = time.time()
     storage = storage_for(cfg)
-    check_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
+    missing = check_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
     check_output_writable(cfg, storage)  # and so does a read-only or full output disk
     text_files, ignored_text = find_text_files(cfg, storage)
     books, ignored_books = find_books(cfg, storage)
@@ -134,7 +134,8 @@ def run_build(cfg: DictConfig) -> dict:
     ledger = write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing,
                           catalog_problems=catalog.problems) if books or catalog.missing else None
     return write_report(cfg, storage, {
-        "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books},
+        "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books,
+                   "missing_paths": missing},  # under inputs.on_missing=reject
         "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards, "sft": sft,
         "curation_stages": stage_names(cfg), "stage_retries": retries,
         "seconds": round(time.time() - run_started, 3),

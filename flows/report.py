@@ -77,8 +77,35 @@ def _bars(counts: dict[str, int]) -> str:
     return f'<svg width="600" height="{len(counts) * 24 + 8}" font-size="13">{"".join(rows)}</svg>'
 
 
+def needs_attention(report: dict) -> list[tuple[str, int, str]]:
+    """What a run could not do, besides rejected documents: (what, how many, examples)."""
+    inputs, pages, news = report["inputs"], report["pages"] or {}, report["news"] or {}
+    failed_docs = (report["shards"].get("failed") or {})
+    retries = report.get("stage_retries") or []
+    rows = [
+        ("input paths that do not exist", len(inputs.get("missing_paths") or []),
+         ", ".join(inputs.get("missing_paths") or [])[:500]),
+        ("book pages that could not be read", pages.get("failed") or 0, "see the library section and pages/"),
+        ("news pages that could not be fetched", sum((news.get("errors") or {}).values()),
+         "; ".join(f"{n} × {why}" for why, n in (news.get("errors") or {}).items())[:500]),
+        ("news sitemaps / feeds / robots.txt that could not be read",
+         sum(((news.get("discovery") or {}).get("errors") or {}).values()), ""),
+        ("links dropped as malformed", news.get("bad_links") or 0,
+         "; ".join(f"{n} × {why}" for why, n in (news.get("bad_links_by_reason") or {}).items())),
+        ("documents that failed to tokenize", failed_docs.get("documents") or 0,
+         "; ".join(map(str, failed_docs.get("first") or []))[:500]),
+        ("stages run again after the cluster lost work", len(retries),
+         "; ".join(f"{r['stage']}: {r['error']}" for r in retries)[:500]),
+    ]
+    return [row for row in rows if row[1]]
+
+
 def render_html(report: dict) -> str:
     docs = report["documents"]
+    attention = needs_attention(report)
+    attention_html = ("<table><tr><th>what</th><th>how many</th><th>examples</th></tr>" + "".join(
+        f"<tr><td>{html.escape(what)}</td><td>{n}</td><td>{html.escape(detail)}</td></tr>"
+        for what, n, detail in attention) + "</table>") if attention else "<p>Nothing.</p>"
     stage_rows = "".join(
         f"<tr><td>{html.escape(s['stage'])}</td><td>{s['in']}</td><td>{s['rejected']}</td><td>{s['out']}</td></tr>"
         for s in report["stages"]
@@ -95,6 +122,7 @@ td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}td:first-child{{
 + rejected <b id="docs-rejected">{docs['rejected']}</b> ({'balanced' if docs['balanced'] else 'NOT BALANCED'})</p>
 <h2>Stages</h2><table><tr><th>stage</th><th>in</th><th>rejected</th><th>out</th></tr>{stage_rows}</table>
 <h2>Rejected by reason</h2>{_bars(docs['rejected_by_reason'])}
+<h2 id="attention">Needs attention</h2>{attention_html}
 <h2>Shards</h2><p><span id="n-shards">{shards['n_shards']}</span> shards,
 <span id="n-tokens">{shards['n_tokens']}</span> tokens, {shards['n_docs']} documents.</p>
 <h2>Timings (s)</h2><pre>{html.escape(json.dumps(report['timings'], indent=1))}</pre>

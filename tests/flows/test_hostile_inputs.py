@@ -96,10 +96,13 @@ def hostile(ray_session, samples, tmp_path_factory):
         (books / name).write_bytes(data)
     good = samples / "text" / "kk_news.jsonl"
     output = root / "out"
-    cfg = load_config([f"output={output}", f"inputs.text=[{text},{good}]", f"inputs.books=[{books}]",
+    cfg = load_config([f"output={output}", f"inputs.text=[{text},{good},{root}/{MISSING}]", f"inputs.books=[{books}]",
                        f"inputs.warc=[{warc}/broken.warc.gz]", f"inputs.max_line_bytes={LINE_LIMIT}",
-                       "tokenizer.vocab_size=300", "ocr.dpi=72"])
+                       "inputs.on_missing=reject", "tokenizer.vocab_size=300", "ocr.dpi=72"])
     return output, run_build(cfg), good
+
+
+MISSING = "not_there.jsonl"  # a path in the config that does not exist, under inputs.on_missing=reject
 
 
 def rejected(output: Path) -> list[dict]:
@@ -110,6 +113,22 @@ def test_the_build_finishes_and_balances(hostile):
     _, report, _ = hostile
     docs = report["documents"]
     assert docs["balanced"] and docs["in"] == docs["kept"] + sum(docs["rejected_by_reason"].values())
+
+
+def test_a_missing_input_path_is_named_in_the_report_and_is_a_rejected_row(hostile):
+    output, report, _ = hostile
+    [missing] = report["inputs"]["missing_paths"]
+    assert missing.endswith(MISSING)
+    [row] = [r for r in rejected(output) if r["uri"] == missing]
+    assert row["reason"] == "TextReader" and "cannot open" in row["detail"]
+
+
+def test_report_html_lists_what_needs_attention(hostile):
+    output, report, _ = hostile
+    attention = (output / "report.html").read_text().split('id="attention"')[1].split("<h2")[0]
+    assert "input paths that do not exist</td><td>1</td>" in attention and MISSING in attention
+    assert f"book pages that could not be read</td><td>{report['pages']['failed']}</td>" in attention
+    assert report["pages"]["failed"] > 0
 
 
 @pytest.mark.parametrize("name", sorted(TEXT))
