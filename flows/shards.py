@@ -204,11 +204,12 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
     tokenizer_json = storage.read_text(join(cfg.output, "shards", TOKENIZER))  # the pretraining tokenizer
     storage.write_text(join(sft_dir, TOKENIZER), tokenizer_json)
     fs, _ = storage.resolve(files[0])
-    paths = [storage.resolve(f)[1] for f in files]
+    gone = [f for f in files if not storage.exists(f)]  # under inputs.on_missing=reject, or vanished since
+    paths = [storage.resolve(f)[1] for f in files if f not in gone]
     context = DataContext.get_current()
     preserve = context.execution_options.preserve_order
     context.execution_options.preserve_order = True
-    entries, rejected, last_id = [], Counter(), None
+    entries, rejected, last_id = [], Counter({"cannot open the file": len(gone)} if gone else {}), None
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_str(tokenizer_json)
@@ -223,13 +224,15 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
             packer = ShardPacker(work_dir, ["source", "lang"], _publisher(storage, sft_dir, entries),
                                  target_bytes=cfg.shards.target_bytes, row_group_bytes=cfg.shards.row_group_bytes,
                                  schema=SFT_SHARD)
-            rows = (ray.data.read_text(paths, filesystem=fs).filter(lambda r: bool(r["text"].strip()))
+            # A file that vanishes between the check and the read is skipped, not the run's end.
+            rows = (ray.data.read_text(paths, filesystem=fs, ignore_missing_paths=True)
+                    .filter(lambda r: bool(r["text"].strip()))
                     .map_batches(lambda t: t.rename_columns(["record"]), batch_format="pyarrow")
                     .map_batches(SftRows, fn_constructor_args=(tokenizer_json, OmegaConf.to_container(cfg.sft.template),
                                                                near.signer(), cfg.filters.lang.model_path),
                                  compute=actor_pool(cfg), batch_size=64, batch_format="pyarrow")
-                    .sort(["lang", "doc_id"]))
-            for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow"):
+                    .sort(["lang", "doc_id"])) if paths else None
+            for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow") if rows is not None else ():
                 for reason, detail, doc_id in zip(batch.column("reason").to_pylist(), batch.column("detail").to_pylist(),
                                                   batch.column("doc_id").to_pylist()):
                     if reason is not None:

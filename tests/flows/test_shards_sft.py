@@ -20,7 +20,9 @@ def sft(ray_session, samples, tmp_path_factory):
     (out / "shards").mkdir(parents=True)
     tokenizer = train_bpe(KK * 20 + RU * 5 + EN * 5, vocab_size=700)
     (out / "shards/tokenizer.json").write_text(tokenizer.to_str())
-    cfg = load_config([f"output={out}", f"inputs.instructions=[{samples}/instructions]"])
+    gone = out.parent / "moved_away.jsonl"  # listed in the config, not there when read
+    cfg = load_config([f"output={out}", f"inputs.instructions=[{samples}/instructions,{gone}]",
+                       "inputs.on_missing=reject"])
     info = build_sft_shards(cfg, storage_for(cfg), StageLog(storage_for(cfg), str(out), True), "test")
     return out, cfg, info, tokenizer
 
@@ -29,8 +31,8 @@ def test_sft_shards_keep_good_pairs_once_and_count_the_rest(sft):
     out, cfg, info, _ = sft
     # 14 records: empty, echo, two ru answers rejected, one exact and one near duplicate dropped
     assert info["n_docs"] == 8
-    assert info["rejected"] == {"empty response": 1, "exact duplicate": 1, "language mismatch": 2,
-                                "near duplicate": 1, "response identical to prompt": 1}
+    assert info["rejected"] == {"cannot open the file": 1, "empty response": 1, "exact duplicate": 1,
+                                "language mismatch": 2, "near duplicate": 1, "response identical to prompt": 1}
     manifest = json.loads((out / "sft/manifest.json").read_text())
     assert manifest["kind"] == "sft" and {s["partition"]["lang"] for s in manifest["shards"]} == {"kk"}
     assert verify_shards(storage_for(cfg), str(out / "sft")) == []
