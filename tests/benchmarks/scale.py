@@ -31,8 +31,12 @@ Measured per size:
   the raylet and the workers, so a worker's RSS counts every object it touched; its USS is
   what it holds itself, the figure that must stay flat as the corpus grows;
 - CPU seconds of the tree, in all and per span (last sample per process; one that ends
-  between two samples loses up to 0.5 s), against 2 × wall: on a shared machine the gap is
-  other people's work, and CPU seconds are the figure to compare across loaded runs;
+  between two samples loses up to 0.1 s), against 2 × wall: on a shared machine the gap is
+  other people's work, and CPU seconds are the figure to compare across loaded runs; and
+  `cpu_seconds_by_title`: CPU per Ray task title (`ray::MapBatches(_sign)`, `ray::IDLE`, ...)
+  sampled every 0.1 s, since a worker runs many kinds of task over its life;
+- `fingerprint`: documents/ and rejected/ as row sets and every shard's sha256, to check that a
+  faster build gives the same output (same `--corpus` folder: doc_ids hash input paths);
 - load average before and after each run.
 datatrove: `_datatrove_worker.py minhash` (4-stage MinhashDedup, default MinhashConfig,
 LocalPipelineExecutor with 2 workers; the corpus split in 2 files beforehand, untimed), the
