@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from omegaconf import OmegaConf
 
+from flows.exchange import Blocks
 from flows.inputs import ReadTextFiles
 from flows.near_dedup import near_dedup
 from flows.news import news_documents, news_fingerprint
@@ -198,19 +199,20 @@ def _mark_shard(rows: pa.Table) -> pa.Table:
     return mark_exact_duplicates(rows.drop_columns([SHARD]))
 
 
-def exact_dedup(docs, shuffle: str | None):
+def exact_dedup(docs, shards: int | None = None) -> Blocks:
     """Rows grouped by a stable hash of their text key into a few shards per CPU, one call
-    per shard (mark_exact_duplicates is vectorized): grouping by the bare key costs a task
-    round trip per key and Ray's hash shuffle a pool of aggregators, several times the
-    whole curation chain's CPU on a 2-core machine."""
+    per shard (mark_exact_duplicates is vectorized), through flows/exchange.py's plain
+    tasks: grouping by the bare key costs a task round trip per key, Ray's hash shuffle a
+    pool of aggregators and its sort shuffle a sampling pass, each more CPU on a 2-core
+    machine than the dedup itself. `docs`: a Ray dataset or Blocks; `shards` defaults to
+    two per CPU, or one per ROWS_PER_SHARD rows when that is more."""
     import ray
 
-    cpus = int(ray.cluster_resources().get("CPU", 1))
-    shards = max(2 * cpus, math.ceil(docs.count() / ROWS_PER_SHARD))
-    keyed = docs.map_batches(_exact_keys, fn_kwargs={"shards": shards}, batch_format="pyarrow").materialize()
-    if shuffle:  # materialize() gave `keyed` a context of its own; nothing global changes
-        keyed.context.shuffle_strategy = shuffle
-    return keyed.groupby(SHARD, num_partitions=min(shards, 200)).map_groups(_mark_shard, batch_format="pyarrow")
+    docs = Blocks.of(docs)
+    if shards is None:
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        shards = max(2 * cpus, math.ceil(docs.count() / ROWS_PER_SHARD))
+    return docs.map(_exact_keys, shards=shards).shuffle(_mark_shard, shards)
 
 
 def dedup_and_write(cfg, storage: Storage, units: list[str], docs_out: str, rejected_out: str) -> Counter:
@@ -222,13 +224,13 @@ def dedup_and_write(cfg, storage: Storage, units: list[str], docs_out: str, reje
         return counts
     paths = [storage.resolve(u)[1] for u in units]
     # No schema given: each unit keeps the signal columns its operators added.
-    docs = ray.data.read_parquet(paths, filesystem=storage.resolve(units[0])[0])
+    docs = Blocks.of(ray.data.read_parquet(paths, filesystem=storage.resolve(units[0])[0]))
     if cfg.dedup.exact:
-        docs = exact_dedup(docs, cfg.dedup.near.shuffle)
+        docs = exact_dedup(docs)
     if cfg.dedup.near.enabled:
-        docs = near_dedup(docs, cfg.dedup, cfg.ray.concurrency)
-    writer = docs.map_batches(write_kept_and_rejected, batch_size=ROWS_PER_FILE, batch_format="pyarrow",
-                              fn_kwargs=dict(storage=storage, documents=docs_out, rejected=rejected_out))
+        docs = near_dedup(docs, cfg.dedup)
+    writer = docs.dataset().map_batches(write_kept_and_rejected, batch_size=ROWS_PER_FILE, batch_format="pyarrow",
+                                        fn_kwargs=dict(storage=storage, documents=docs_out, rejected=rejected_out))
     for row in writer.take_all():
         counts[row["reason"]] += row["n"]
     return counts

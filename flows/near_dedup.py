@@ -3,10 +3,13 @@ connected components -> one keeper per cluster (issue "Curation", item 5).
 
 Every step is a map over blocks or a shuffle; the driver only sees small counters. Each
 shuffle groups rows by `shard_of(key)` (a stable hash of the band key, node, cluster or
-doc_id, modulo a count sized to the data), so one `map_groups` call gets many whole keys
-and handles them vectorized (operators/dedup/near.py); grouping by the bare key costs a
-Python call per key, most of them singleton buckets. Memory per call is bounded by the
-group size and by the largest cluster, never by the corpus.
+doc_id, modulo a count sized to the data), so one call gets many whole keys and handles
+them vectorized (operators/dedup/near.py); grouping by the bare key costs a Python call
+per key, most of them singleton buckets. The shuffles are flows/exchange.py's plain Ray
+tasks, not Ray Data's sort-based groupby: about a dozen of them run per build, and Ray
+Data's per-shuffle sampling, sorting and per-execution start-up cost more CPU than the
+dedup work. Memory per call is bounded by the group size and by the largest cluster,
+never by the corpus.
 
 Verification uses the MinHash estimate by default (`verify_on: minhash`): it needs the
 two signatures (512 bytes each) at the ends of a candidate pair, so it costs two shuffles of
@@ -28,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from omegaconf import DictConfig, OmegaConf
 
+from flows.exchange import Blocks
 from flows.runtime import log
 from operators.dedup.components import edges_from_buckets
 from operators.dedup.minhash import UNITS, MinHashSignature, band_keys, lsh_params
@@ -40,10 +44,9 @@ from operators.dedup.near import (
 
 REASON = "NearDedup"
 # Rows of the small exchanges (edges, bands, signatures) per group, and bytes of documents
-# per group in the final shuffle: a group is what one map_groups call holds at once.
+# per group in the final shuffle: a group is what one reduce task holds at once.
 ROWS_PER_GROUP = 100_000
 BYTES_PER_GROUP = 64 * 1024**2
-MAX_PARTITIONS = 200  # hash shuffles only (Ray's default parallelism); a partition holds many groups
 
 
 class NearDedupError(RuntimeError):
@@ -67,7 +70,6 @@ class NearDedupSettings:
     verify_threshold: float = 0.5
     max_rounds: int = 40
     score_column: str | None = None
-    shuffle: str | None = "sort_shuffle_pull_based"
 
     @classmethod
     def from_config(cls, cfg: DictConfig | dict) -> "NearDedupSettings":
@@ -87,15 +89,6 @@ class NearDedupSettings:
             raise NearDedupError("dedup.near.threshold and verify_threshold must lie in (0, 1]")
         if settings.max_rounds < 1:
             raise NearDedupError("dedup.near.max_rounds must be at least 1")
-        if settings.shuffle is not None:
-            from ray.data.context import ShuffleStrategy
-
-            try:
-                ShuffleStrategy(settings.shuffle)
-            except ValueError:
-                choices = ", ".join(s.value for s in ShuffleStrategy)
-                raise NearDedupError(f"dedup.near.shuffle: expected null or one of {choices}, "
-                                     f"got {settings.shuffle!r}") from None
         return settings
 
     def lsh(self) -> tuple[int, int]:
@@ -193,39 +186,19 @@ def _with_null_cluster(table: pa.Table) -> pa.Table:
 # ---------------------------------------------------------------- the flow
 
 class _Plan:
-    """Shared options of every map and shuffle of one near_dedup call."""
+    """Shard counts of one near_dedup call; its steps run on flows/exchange.py's Blocks."""
 
-    def __init__(self, concurrency: int | None):
+    def __init__(self):
         import ray
 
-        self.compute = ray.data.TaskPoolStrategy(size=int(concurrency)) if concurrency else None
         cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
-        self.min_groups = max(2, 2 * (int(concurrency) if concurrency else cpus))
-
-    def map(self, ds, fn, **kwargs):
-        return ds.map_batches(fn, batch_format="pyarrow", fn_kwargs=kwargs, compute=self.compute)
-
-    def shuffle(self, ds, fn, shards: int, **kwargs):
-        """All rows of one shard value in one call of `fn` (the hash shuffles use up to
-        `shards` partitions; the sort shuffle one per input block)."""
-        grouped = ds.groupby(SHARD, num_partitions=min(shards, MAX_PARTITIONS))
-        return grouped.map_groups(fn, batch_format="pyarrow", fn_kwargs=kwargs, compute=self.compute)
-
-    @staticmethod
-    def split(ds, parts: int):
-        """A sort shuffle makes as many partitions as its input has blocks: a corpus read as
-        one block would go through one task. Split such a (materialized) input first."""
-        return ds.repartition(parts) if ds.num_blocks() < parts else ds
+        self.min_groups = max(2, 2 * cpus)
 
     def shards(self, rows: int) -> int:
         return max(self.min_groups, math.ceil(rows / ROWS_PER_GROUP))
 
-    def total(self, ds, fn=_count, **kwargs) -> int:
-        """A counter summed over blocks: one small row per block reaches the driver."""
-        return sum(row["n"] for row in self.map(ds, fn, **kwargs).take_all())
 
-
-def near_dedup(docs, cfg_dedup: DictConfig, concurrency: int | None = None, stats: dict | None = None):
+def near_dedup(docs, cfg_dedup: DictConfig, stats: dict | None = None):
     """Rejects near-duplicates in a dataset of CURATION batches (some rows already rejected).
 
     Returns the same rows: in every cluster of near-duplicate kept documents all but one
@@ -234,16 +207,17 @@ def near_dedup(docs, cfg_dedup: DictConfig, concurrency: int | None = None, stat
     `dedup_cluster`, the cluster's smallest doc_id on its kept and removed members, null
     elsewhere. Rejected rows pass through untouched; a document the signer fails on is
     rejected with `reason="NearDedup"`, `detail="MinHashSignature failed: <type>: <message>"`.
-    `cfg_dedup` is the `dedup` section (or
-    its `near` part); `concurrency` caps parallel tasks per step (null: Ray decides);
-    `stats`, when given, is filled with the counters that are also logged and seconds per
-    step (`candidate_edges` counts a pair once per shuffle group that found it).
+    `docs` is a Ray dataset or flows.exchange.Blocks, and so is the result (Blocks in,
+    Blocks out); `cfg_dedup` is the `dedup` section (or its `near` part); `stats`, when
+    given, is filled with the counters that are also logged and seconds per step
+    (`candidate_edges` counts a pair once per shuffle group that found it).
     """
     settings = NearDedupSettings.from_config(cfg_dedup)
     stats = {} if stats is None else stats
     if not settings.enabled:
         return docs
-    plan = _Plan(concurrency)
+    as_dataset = not isinstance(docs, Blocks)
+    plan = _Plan()
     bands, rows = settings.lsh()
     seconds = stats.setdefault("seconds", {})
     clock = [time.perf_counter()]
@@ -253,64 +227,58 @@ def near_dedup(docs, cfg_dedup: DictConfig, concurrency: int | None = None, stat
         seconds[step] = round(now - clock[0], 2)
         clock[0] = now
 
+    def out(blocks: Blocks):
+        return blocks.dataset() if as_dataset else blocks
+
     # The documents are read twice (signatures now, verdicts at the end): keep them, signed.
-    docs = plan.map(docs, _sign_documents, settings=asdict(settings)).materialize()
-    # Every sort shuffle below makes one partition per block of its input: one block would
-    # put all the work on one core, hundreds of small ones cost a task each. So: a few
-    # blocks per CPU, or one per BYTES_PER_GROUP of documents for corpora bigger than that.
-    blocks = max(plan.min_groups, math.ceil(docs.size_bytes() / BYTES_PER_GROUP))
-    if not blocks <= docs.num_blocks() <= 2 * blocks:
-        docs = docs.repartition(blocks).materialize()
+    docs = Blocks.of(docs).map(_sign_documents, settings=asdict(settings)).done()
+    sizes = docs.sizes()
     lap("upstream")  # includes signing, done on the documents themselves
-    if settings.shuffle:  # materialize() gave `docs` a context of its own; nothing global changes
-        docs.context.shuffle_strategy = settings.shuffle
-    if not docs.count():
-        return plan.map(docs, _without_signature)
-    columns = [c for c in docs.schema().names if c != "minhash"]
+    n_docs, n_bytes = sum(r for r, _ in sizes), sum(b for _, b in sizes)
+    if not n_docs:
+        return out(docs.map(_without_signature))
+    columns = [c for c in docs.column_names() if c != "minhash"]
     if settings.score_column and settings.score_column not in columns:
         raise NearDedupError(f"dedup.near.score_column: no column {settings.score_column!r} in the documents")
-    signed = plan.map(docs, _sign, settings=asdict(settings)).materialize()
-    stats.update(documents=docs.count(), signed=signed.count(), bands=bands, rows=rows, rounds=0,
+    signed = docs.map(_sign, settings=asdict(settings)).done()
+    stats.update(documents=n_docs, signed=signed.count(), bands=bands, rows=rows, rounds=0,
                  candidate_edges=0, edges=0, clusters=0, clustered=0, removed=0)
     lap("signatures")
     if stats["signed"] < 2:
-        return plan.map(docs, _with_null_cluster)
+        return out(docs.map(_with_null_cluster))
 
     # Candidate pairs: documents sharing a band key, as star edges from each bucket's smallest id.
     shards = plan.shards(stats["signed"] * bands)
-    keyed = plan.map(plan.split(signed, math.ceil(stats["signed"] * bands / ROWS_PER_GROUP)), _band_rows,
-                     bands=bands, rows=rows, shards=shards)
-    edges = plan.shuffle(keyed, _bucket_edges, shards).materialize()
+    edges = signed.map(_band_rows, bands=bands, rows=rows, shards=shards).shuffle(_bucket_edges, shards)
     stats["candidate_edges"] = edges.count()
     lap("candidates")
 
     if settings.verify and stats["candidate_edges"]:
-        edges = _verify(plan, signed, edges, settings)
+        edges = _verify(plan, signed, edges, stats["candidate_edges"] + stats["signed"], settings)
         lap("verify")
     stats["edges"] = edges.count()
     if not stats["edges"]:
         log(f"near-dedup: {stats['signed']} documents signed, no near-duplicates")
-        return plan.map(docs, _with_null_cluster)
+        return out(docs.map(_with_null_cluster))
 
-    edges = _connected_components(plan, edges, settings.max_rounds, stats)
+    edges = _connected_components(plan, edges, stats["edges"], settings.max_rounds, stats)
     lap("components")
-    verdicts = _keepers(plan, signed, edges, settings)
+    verdicts = _keepers(plan, signed, edges, 2 * stats["edges"] + stats["signed"], settings)
     stats["clustered"] = verdicts.count()
     lap("keepers")
-    stats["removed"] = plan.total(verdicts, _removed)
+    stats["removed"] = verdicts.total(_removed)
     stats["clusters"] = stats["clustered"] - stats["removed"]
     log(f"near-dedup: {stats['signed']} documents signed, {stats['candidate_edges']} candidate edges, "
         f"{stats['edges']} pairs kept after verification, {stats['rounds']} component rounds, "
         f"{stats['clusters']} clusters of {stats['clustered']} documents, {stats['removed']} removed")
 
-    parts = math.ceil(docs.size_bytes() / BYTES_PER_GROUP)
-    shards = max(plan.min_groups, parts)
-    merged = plan.map(plan.split(docs, parts), _documents_by_id, shards=shards).union(
-        plan.map(verdicts, _verdict_rows, shards=shards))
-    return plan.shuffle(merged, apply_verdict_rows, shards, columns=columns)
+    # A group per BYTES_PER_GROUP of documents: the one exchange that moves whole texts
+    shards = max(plan.min_groups, math.ceil(n_bytes / BYTES_PER_GROUP))
+    merged = docs.map(_documents_by_id, shards=shards).union(verdicts.map(_verdict_rows, shards=shards))
+    return out(merged.shuffle(apply_verdict_rows, shards, columns=columns))
 
 
-def _verify(plan: _Plan, signed, edges, settings: NearDedupSettings):
+def _verify(plan: _Plan, signed: Blocks, edges: Blocks, rows: int, settings: NearDedupSettings) -> Blocks:
     """Keeps candidate edges whose ends are at least `verify_threshold` similar: one shuffle
     brings the smaller end's payload to the edge, a second meets the other end's."""
     if settings.verify_on == "text":
@@ -319,25 +287,22 @@ def _verify(plan: _Plan, signed, edges, settings: NearDedupSettings):
     else:
         payload, payload_type = "minhash", pa.list_(pa.uint32(), settings.num_perm)
         similarity = minhash_similarity
-    shards = plan.shards(edges.count() + signed.count())
-    payloads = plan.map(signed, _payload_rows, payload=payload, shards=shards)
-    sent = plan.shuffle(plan.map(edges, _edge_rows, payload_type=payload_type, shards=shards).union(payloads),
-                        send_payload_to_other_end, shards)
-    met = plan.map(sent, _rekey, key="node", shards=shards).union(payloads)
-    return plan.shuffle(met, verify_at_this_end, shards, threshold=settings.verify_threshold,
-                        similarity=similarity).materialize()
+    shards = plan.shards(rows)
+    payloads = signed.map(_payload_rows, payload=payload, shards=shards).done()
+    sent = edges.map(_edge_rows, payload_type=payload_type, shards=shards).union(payloads).shuffle(
+        send_payload_to_other_end, shards)
+    met = sent.map(_rekey, key="node", shards=shards).union(payloads)
+    return met.shuffle(verify_at_this_end, shards, threshold=settings.verify_threshold, similarity=similarity)
 
 
-def _connected_components(plan: _Plan, edges, max_rounds: int, stats: dict):
+def _connected_components(plan: _Plan, edges: Blocks, n_edges: int, max_rounds: int, stats: dict) -> Blocks:
     """Large-star then small-star until neither moves an edge: each component is then a
     star around its smallest id (operators/dedup/near.py)."""
-    shards = plan.shards(2 * edges.count())
+    shards = plan.shards(2 * n_edges)
     for round_ in range(1, max_rounds + 1):
-        large = plan.shuffle(plan.map(edges, _adjacency, both_ways=True, shards=shards), large_star,
-                             shards).materialize()
-        small = plan.shuffle(plan.map(large, _adjacency, both_ways=False, shards=shards), small_star,
-                             shards).materialize()
-        moved = plan.total(large, column="changed") + plan.total(small, column="changed")
+        large = edges.map(_adjacency, both_ways=True, shards=shards).shuffle(large_star, shards)
+        small = large.map(_adjacency, both_ways=False, shards=shards).shuffle(small_star, shards)
+        moved = large.total(_count, column="changed") + small.total(_count, column="changed")
         stats["rounds"], edges = round_, small
         if not moved:
             return edges
@@ -345,13 +310,12 @@ def _connected_components(plan: _Plan, edges, max_rounds: int, stats: dict):
                          f"dedup.near.max_rounds={max_rounds} rounds; raise it (a round is two shuffles)")
 
 
-def _keepers(plan: _Plan, signed, edges, settings: NearDedupSettings):
+def _keepers(plan: _Plan, signed: Blocks, edges: Blocks, rows: int, settings: NearDedupSettings) -> Blocks:
     """VERDICTS for every clustered document: labels meet the documents' attributes (a
     shuffle by doc_id), then each cluster meets itself (a shuffle by cluster)."""
-    shards = plan.shards(2 * edges.count() + signed.count())
+    shards = plan.shards(rows)
     minhash_type = pa.list_(pa.uint32(), settings.num_perm)
-    rows = plan.map(edges, _label_rows, minhash_type=minhash_type, shards=shards).union(
-        plan.map(signed, _attribute_rows, shards=shards))
-    members = plan.shuffle(rows, members_of_clusters, shards)
-    by_cluster = plan.map(members, _rekey, key="cluster", shards=shards)
-    return plan.shuffle(by_cluster, pick_keepers, shards).materialize()
+    rows_ = edges.map(_label_rows, minhash_type=minhash_type, shards=shards).union(
+        signed.map(_attribute_rows, shards=shards))
+    members = rows_.shuffle(members_of_clusters, shards)
+    return members.map(_rekey, key="cluster", shards=shards).shuffle(pick_keepers, shards)

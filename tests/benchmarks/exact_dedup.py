@@ -43,7 +43,7 @@ def main() -> None:
             mark_exact_duplicates, batch_format="pyarrow").materialize()
 
     def sharded():
-        return exact_dedup(ds, "sort_shuffle_pull_based").materialize()
+        return exact_dedup(ds).dataset().materialize()
 
     seconds = {"hash_shuffle_by_key": [], "sharded_sort_shuffle": []}
     verdicts = {}

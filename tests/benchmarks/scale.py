@@ -31,8 +31,12 @@ Measured per size:
   the raylet and the workers, so a worker's RSS counts every object it touched; its USS is
   what it holds itself, the figure that must stay flat as the corpus grows;
 - CPU seconds of the tree, in all and per span (last sample per process; one that ends
-  between two samples loses up to 0.5 s), against 2 × wall: on a shared machine the gap is
-  other people's work, and CPU seconds are the figure to compare across loaded runs;
+  between two samples loses up to 0.1 s), against 2 × wall: on a shared machine the gap is
+  other people's work, and CPU seconds are the figure to compare across loaded runs; and
+  `cpu_seconds_by_title`: CPU per Ray task title (`ray::MapBatches(_sign)`, `ray::IDLE`, ...)
+  sampled every 0.1 s, since a worker runs many kinds of task over its life;
+- `fingerprint`: documents/ and rejected/ as row sets and every shard's sha256, to check that a
+  faster build gives the same output (same `--corpus` folder: doc_ids hash input paths);
 - load average before and after each run.
 datatrove: `_datatrove_worker.py minhash` (4-stage MinhashDedup, default MinhashConfig,
 LocalPipelineExecutor with 2 workers; the corpus split in 2 files beforehand, untimed), the
@@ -64,6 +68,7 @@ import curation_vs_datatrove as B  # noqa: E402
 NAME = "scale"
 CPUS = 2
 SAMPLE_SECONDS = 0.5
+CPU_SAMPLES_PER_MEMORY_SAMPLE = 5  # CPU and titles every 0.1 s: many Ray tasks are that short
 MB = 2**20
 
 
@@ -120,6 +125,10 @@ class TreeSampler:
         # (time, CPU seconds of every process seen so far): a span's CPU is the difference at
         # its ends, which other people's load on the machine changes far less than its wall time
         self.cpu_series: list[tuple[float, float]] = []
+        # CPU seconds by what a process was doing: a Ray worker's title names its current task
+        # (`ray::MapBatches(_sign)`), so each sample's CPU delta goes to the title seen at its
+        # end. A worker runs many kinds of task over its life: its own total says little.
+        self.cpu_by_title: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -133,9 +142,10 @@ class TreeSampler:
             except psutil.Error:  # the build has exited
                 break
             pss = rss = 0
+            with_memory = self.samples % CPU_SAMPLES_PER_MEMORY_SAMPLE == 0
             for p in procs:
                 try:
-                    m = p.memory_full_info()
+                    m = p.memory_full_info() if with_memory else None
                     cpu = p.cpu_times()
                     cmd = " ".join(p.cmdline())[:160]
                 except psutil.Error:
@@ -152,14 +162,21 @@ class TreeSampler:
                 title = cmd.split(" ")[0] if cmd.startswith("ray::") else os.path.basename(cmd.split(" ")[0])
                 if title not in info["titles"] and len(info["titles"]) < 8:
                     info["titles"].append(title)
-                info["rss"], info["uss"], info["pss"] = max(info["rss"], m.rss), max(info["uss"], m.uss), \
-                    max(info["pss"], m.pss)
-                info["cpu"] = cpu.user + cpu.system
-                pss, rss = pss + m.pss, rss + m.rss
-            self.peak_tree_pss, self.peak_tree_rss = max(self.peak_tree_pss, pss), max(self.peak_tree_rss, rss)
+                if m is not None:
+                    info["rss"], info["uss"], info["pss"] = max(info["rss"], m.rss), max(info["uss"], m.uss), \
+                        max(info["pss"], m.pss)
+                    pss, rss = pss + m.pss, rss + m.rss
+                now_cpu = cpu.user + cpu.system
+                # A worker seen idle now spent the interval mostly on the task it ran before
+                doing = info.get("last") if title == "ray::IDLE" and info.get("last") else title
+                label = doing if info["role"] == "worker" else f"[{info['role']}] {doing}"
+                self.cpu_by_title[label] = self.cpu_by_title.get(label, 0.0) + now_cpu - info["cpu"]
+                info["cpu"], info["last"] = now_cpu, title
+            if with_memory:
+                self.peak_tree_pss, self.peak_tree_rss = max(self.peak_tree_pss, pss), max(self.peak_tree_rss, rss)
             self.cpu_series.append((time.time(), sum(p["cpu"] for p in self.procs.values())))
             self.samples += 1
-            self._stop.wait(SAMPLE_SECONDS)
+            self._stop.wait(SAMPLE_SECONDS / CPU_SAMPLES_PER_MEMORY_SAMPLE)
 
     def cpu_at(self, t: float) -> float:
         """Tree CPU seconds at time t: the last sample taken at or before it."""
@@ -193,6 +210,8 @@ class TreeSampler:
             "tree_cpu_seconds": sum(p["cpu"] for p in self.procs.values()),
             "cpu_seconds_by_role": {role: sum(p["cpu"] for p in self.procs.values() if p["role"] == role)
                                     for role in ("driver", "worker", "ray_system")},
+            "cpu_seconds_by_title": dict(sorted(((t, round(c, 1)) for t, c in self.cpu_by_title.items()),
+                                                key=lambda kv: -kv[1])),
             "samples": self.samples,
         }
 
@@ -245,10 +264,34 @@ def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str], 
     result["stages"] = stage_seconds(output, started, ended, lines)
     result["stages"]["span_cpu_seconds"] = {name: sampler.cpu_at(end) - sampler.cpu_at(start)
                                             for name, (start, end) in result["stages"].pop("bounds").items()}
+    result["fingerprint"] = output_fingerprint(output)
     report = json.loads((output / "report.json").read_text(encoding="utf-8"))
     result["report"] = {k: report[k] for k in ("documents", "stages", "timings")} | {
         "shards": {k: report["shards"].get(k) for k in ("n_shards", "n_docs", "n_tokens", "n_bytes")}}
     return result
+
+
+def output_fingerprint(output: Path) -> dict:
+    """What must not change when the build gets faster: sha256 of documents/ and of
+    rejected/ as row sets (rows sorted by doc_id, columns by name, so the split into files
+    does not count), and each token shard's and the tokenizer's sha256 from the manifest."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def rows_digest(folder: Path) -> str:
+        files = sorted(folder.glob("*.parquet"))
+        if not files:
+            return "empty"
+        table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+        table = table.select(sorted(table.column_names)).sort_by("doc_id")
+        return hashlib.sha256(json.dumps(table.to_pylist(), sort_keys=True, default=str).encode()).hexdigest()
+
+    manifest = json.loads((output / "shards" / "manifest.json").read_text(encoding="utf-8"))
+    return {"documents": rows_digest(output / "documents"), "rejected": rows_digest(output / "rejected"),
+            "shards": {s["path"]: s["sha256"] for s in manifest["shards"]},
+            "tokenizer": manifest["tokenizer"]["sha256"]}
 
 
 def _line_time(lines, marker: str) -> float | None:
@@ -383,6 +426,9 @@ def main() -> None:
                     "chunk would make under 4 files: the 1× corpus too must give every CPU a file to curate)")
     ap.add_argument("--datatrove-sizes", help="multiples to run datatrove on (default: all; 'none' for none)")
     ap.add_argument("--timeout", type=int, default=3 * 3600, help="seconds per build")
+    ap.add_argument("--corpus", metavar="DIR", help="make the corpus in DIR and keep it, or reuse the one there: "
+                    "doc_ids derive from input paths, so only builds of one corpus folder have comparable "
+                    "`fingerprint`s (the same base and docs-per-file are assumed)")
     ap.add_argument("--keep", action="store_true", help="keep the corpus and outputs (their folder is printed)")
     ap.add_argument("--submit", metavar="ADDRESS", help="`qazflow submit ray.address=ADDRESS` (a running cluster's "
                     "dashboard, e.g. cluster/local_cluster.sh's) instead of an embedded Ray; memory then covers "
@@ -406,8 +452,15 @@ def main() -> None:
     started = time.time()
     tmp = Path(tempfile.mkdtemp(prefix="qazflow-scale-"))
     try:
-        results["chunks"] = make_chunks(base, max(sizes), docs_per_file, tmp / "corpus")
-        chunk_dirs = sorted((tmp / "corpus").iterdir())
+        corpus = Path(args.corpus) if args.corpus else tmp / "corpus"
+        made = sorted(corpus.glob("chunk*")) if args.corpus else []
+        if len(made) >= max(sizes):  # doc_ids hash the input paths: same folder, comparable outputs
+            results["chunks"] = [{"docs": base, "bytes": sum(f.stat().st_size for f in d.iterdir()), "reused": True}
+                                 for d in made]
+        else:
+            shutil.rmtree(corpus, ignore_errors=True)
+            results["chunks"] = make_chunks(base, max(sizes), docs_per_file, corpus)
+        chunk_dirs = sorted(corpus.glob("chunk*"))
         for k in sizes:
             inputs = chunk_dirs[:k]
             entry = {"docs": base * k, "files": sum(len(list(d.glob("*.jsonl"))) for d in inputs),

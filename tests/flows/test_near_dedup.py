@@ -127,11 +127,10 @@ def build_corpus():
 NEAR = {"enabled": True, "score_column": "quality"}
 
 
-def run(ray_session, table: pa.Table, blocks: int, stats: dict | None = None, concurrency: int | None = None,
-        **near) -> pa.Table:
+def run(ray_session, table: pa.Table, blocks: int, stats: dict | None = None, **near) -> pa.Table:
     cfg = OmegaConf.create({"exact": True, "near": {**NEAR, **near}})
     docs = ray_session.data.from_arrow(table).repartition(blocks)
-    out = near_dedup(docs, cfg, concurrency, stats).materialize()
+    out = near_dedup(docs, cfg, stats).materialize()
     tables = ray_session.get(out.to_arrow_refs())
     return pa.concat_tables(tables, promote_options="permissive").sort_by("doc_id")
 
@@ -240,7 +239,7 @@ def test_a_chain_of_revisions_is_one_cluster(corpus, result):
 
 
 def test_the_result_does_not_depend_on_the_blocks(ray_session, corpus, result):
-    one = run(ray_session, corpus[0], 1, concurrency=1)  # one task at a time, half the shuffle groups
+    one = run(ray_session, corpus[0], 1)  # one input block: one signing task, one split per shuffle
     seven, _ = result
     columns = ["doc_id", "reason", "detail", "dedup_cluster"]
     assert one.select(columns).to_pylist() == seven.select(columns).to_pylist()
