@@ -273,7 +273,13 @@ class ReadAgain(OcrPages):
         attempts = json.loads(row["ocr_attempts"] or "[]") or [self._first_attempt(row)]
         attempts.append(attempt(read, reading_languages(engine), verdict,
                                 self.language.quality(read["confidence"], verdict)))
-        kept = keep_better(row, read, attempts, why)
+        # Both readings measured alike: words any of the book's and the readings'
+        # languages knows, and confidence.
+        first = next((entry for entry in attempts[:-1] if entry.get("kept")), attempts[0])
+        languages = frozenset({language, first.get("detected"), verdict.language}) & set(self.language.candidates)
+        first["book_quality"] = self.language.book_quality(row["text"], row["confidence"], languages)
+        attempts[-1]["book_quality"] = self.language.book_quality(read["text"], read["confidence"], languages)
+        kept = keep_better(row, read, attempts, why, measure="book_quality")
         return self._repaired(kept) if attempts[-1]["kept"] else kept
 
     def _first_attempt(self, row: dict) -> dict:

@@ -126,6 +126,20 @@ class PageLanguage:
         target = next((lang for lang in self.candidates if lang not in read_for), None)
         return (target, "text reads as none of the languages it was OCR'd for") if target else None
 
+    def known_share(self, text: str | None, languages: frozenset[str]) -> float:
+        """Share of the words any of `languages`' lists knows: one yardstick for two
+        readings of a mixed page (a Kazakh page quoting Russian reads best with kaz+rus,
+        though its Russian words alone favour rus+eng)."""
+        words = WORD.findall((text or "").lower())[:MAX_WORDS]
+        lists = [self.words[lang] for lang in languages if lang in self.words]
+        if not words or not lists:
+            return 0.0
+        return round(sum(any(w in known for known in lists) for w in words) / len(words), 3)
+
+    def book_quality(self, text: str | None, confidence: float | None, languages: frozenset[str]) -> float:
+        return round(DICTIONARY_WEIGHT * self.known_share(text, languages)
+                     + (1 - DICTIONARY_WEIGHT) * (confidence or 0.0) / 100, 4)
+
     def quality(self, confidence: float | None, verdict: Verdict) -> float:
         hit_rate = verdict.hits.get(verdict.language, 0.0) if verdict.language else 0.0
         return round(DICTIONARY_WEIGHT * hit_rate + (1 - DICTIONARY_WEIGHT) * (confidence or 0.0) / 100, 4)
@@ -137,12 +151,12 @@ def attempt(row: dict, languages: str, verdict: Verdict, quality: float) -> dict
             "error": row["error"], "quality": quality, **verdict.evidence}
 
 
-def keep_better(first: dict, second: dict, attempts: list[dict], reason: str) -> dict:
+def keep_better(first: dict, second: dict, attempts: list[dict], reason: str, measure: str = "quality") -> dict:
     """`first` (the kept one of the earlier attempts) or `second` (the last attempt),
-    whichever has the higher quality (`first` on a tie); every attempt recorded."""
+    whichever has the higher `measure` (`first` on a tie); every attempt recorded."""
     a = next((entry for entry in attempts[:-1] if entry.get("kept")), attempts[0])
     b = attempts[-1]
-    kept_second = second["error"] is None and (first["error"] is not None or b["quality"] > a["quality"])
+    kept_second = second["error"] is None and (first["error"] is not None or b[measure] > a[measure])
     kept, record = (second, b) if kept_second else (first, a)
     for entry in attempts:
         entry["kept"] = entry is record

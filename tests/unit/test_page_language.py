@@ -237,3 +237,14 @@ def test_a_page_that_cannot_be_read_again_keeps_its_first_reading(samples, tmp_p
     [row] = ReadAgain(Storage(), ocr, "test")(pa.Table.from_pylist([gone])).to_pylist()
     assert row["text"] == first["text"] and row["ocr_pass"] == 2
     assert row["reocr_reason"].startswith("book reads as kk; cannot read it again: FileNotFoundError")
+
+
+def test_two_readings_of_a_mixed_page_are_measured_by_every_language_in_play(language):
+    mixed = ("Соңғы онжылдықта Қазақстандағы жасанды интеллекттің дамуы жаңа кезеңге өтті. "
+             "Университетская библиотека начала оцифровку нескольких тысяч книг.")
+    lost_letters = mixed.translate(str.maketrans("ңғқәөұүіһ", "нгкаоууih"))  # as rus+eng reads it
+    both = frozenset({"kk", "ru"})
+    assert language.known_share(mixed, both) > max(language.known_share(mixed, frozenset({"kk"})),
+                                                   language.known_share(mixed, frozenset({"ru"})))
+    assert language.known_share(mixed, both) > language.known_share(lost_letters, both)
+    assert language.book_quality(mixed, 90.0, both) > language.book_quality(lost_letters, 90.0, both)
