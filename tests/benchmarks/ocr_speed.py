@@ -18,8 +18,13 @@ language kk → Tesseract kaz+rus):
                   time is the stage's own `seconds` in OUTPUT/_stages/pages.json (Ray
                   start-up excluded; dataset planning, actor start, parquet writes included)
                   (the table counts the OcrPages actors Ray started for each run)
-Text-layer pages (born-digital PDFs): the pages stage vs raw PyMuPDF `get_text("text",
-sort=True)` (what PdfTextLayer calls) on the same pages, in 2 processes.
+Text-layer pages (born-digital PDFs, books of 200 pages): the pages stage vs raw PyMuPDF
+`get_text("text", sort=True)` on the same pages, in 2 processes (one book per task), and
+ReadBookPages (PdfTextLayer's reading + routing + Arrow rows, what the stage's routing tasks
+run) in 2 processes without Ray. PdfTextLayer makes get_text's very string faster
+(operators/books/pdf.py `sorted_page_text`), so the no-Ray variant can beat the raw call.
+`--textlayer-only` skips the scanned pages (no Tesseract); `--textlayer-pages 5000` shows
+how Ray's fixed costs shrink with more pages.
 
 Overhead % = (pipeline seconds / raw seconds - 1) x 100; pages/s/core = pages / s / 2.
 Repetitions alternate the variants so a neighbour's load on this shared machine hits
@@ -396,7 +401,7 @@ def main() -> None:
               f"{gt / tdirect:.2f}x.", "",
               f"Ray Data warm-up before the first stage (excluded): {warmup:.1f} s."]
     print("\n".join(lines))
-    path = C.write_results(NAME + ("_textlayer" if args.textlayer_only else ""), {
+    path = C.write_results(NAME + (f"_textlayer{n_text}" if args.textlayer_only else ""), {
         "benchmark": NAME, "quick": args.quick, "textlayer_only": args.textlayer_only, "machine": C.machine(),
         "tesseract": engine_versions()["tesseract"],
         "cpus": CPUS, "languages": languages, "dpi": ocr["dpi"], "psm": ocr["tesseract"]["psm"],
