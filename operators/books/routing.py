@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 from operators.text.mojibake import repair_mojibake
 
@@ -29,13 +30,16 @@ _IS_CYRILLIC = re.compile(f"[{_CYRILLIC}]")
 
 def implausible_word_share(text: str) -> float:
     """Share of words (3+ letters; not abbreviations, URLs or e-mails) nobody could say."""
-    words = [w.lower() for w in _LONG_WORD.findall(_URL.sub(" ", text)) if not w.isupper()]
+    if "://" in text or "www." in text or "@" in text:  # the URL regex is slow where it cannot match
+        text = _URL.sub(" ", text)
+    words = Counter(w.lower() for w in _LONG_WORD.findall(text) if not w.isupper())
     bad = 0
-    for word in words:
+    for word, n in words.items():  # a page says most of its words more than once: each is judged once
         vowels, cluster = (_CYRILLIC_VOWELS, _CYRILLIC_CLUSTER) if _IS_CYRILLIC.search(word) else \
             (_LATIN_VOWELS, _LATIN_CLUSTER)
-        bad += not any(ch in vowels for ch in word) or cluster.search(word) is not None
-    return bad / max(len(words), 1)
+        if not any(ch in vowels for ch in word) or cluster.search(word) is not None:
+            bad += n
+    return bad / max(words.total(), 1)
 
 
 def misdecoded_line_share(text: str) -> float:
@@ -48,15 +52,22 @@ def text_layer_verdict(text: str, min_chars: int = 30, min_letter_share: float =
                        max_bad_share: float = 0.02, max_misdecoded_share: float = 0.2,
                        max_implausible_share: float = 0.15,
                        mean_word_len: tuple[float, float] = (2.0, 15.0)) -> tuple[bool, str]:
-    stripped = "".join(text.split())
-    if len(stripped) < min_chars:
-        return False, f"text layer has {len(stripped)} chars < {min_chars}"
-    letters = sum(ch.isalpha() for ch in stripped)
-    bad = sum(ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cn", "Cc") for ch in stripped)
-    if letters / len(stripped) < min_letter_share:
-        return False, f"letter share {letters / len(stripped):.2f} < {min_letter_share}"
-    if bad / len(stripped) > max_bad_share:
-        return False, f"unreadable-char share {bad / len(stripped):.2f} > {max_bad_share}"
+    # Characters other than whitespace (what str.split() drops), each kind judged once: a
+    # page of 2,000 characters has a hundred kinds.
+    kinds = Counter(text)
+    chars = letters = bad = 0
+    for ch, n in kinds.items():
+        if ch.isspace():
+            continue
+        chars += n
+        letters += n if ch.isalpha() else 0
+        bad += n if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cn", "Cc") else 0
+    if chars < min_chars:
+        return False, f"text layer has {chars} chars < {min_chars}"
+    if letters / chars < min_letter_share:
+        return False, f"letter share {letters / chars:.2f} < {min_letter_share}"
+    if bad / chars > max_bad_share:
+        return False, f"unreadable-char share {bad / chars:.2f} > {max_bad_share}"
     words = _WORD.findall(text)
     mean = sum(map(len, words)) / max(len(words), 1)
     if not mean_word_len[0] <= mean <= mean_word_len[1]:

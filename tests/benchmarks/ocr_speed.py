@@ -2,6 +2,7 @@
 """Pages per second through the pipeline's pages stage vs the raw engine, same pages, one run.
 
     .venv/bin/python tests/benchmarks/ocr_speed.py [--quick] [--pages 24] [--repeats 3]
+        [--textlayer-only] [--textlayer-pages 1000]
 
 Scanned pages (image-only PDF pages, 300-dpi grayscale scans of real Kazakh text, book
 language kk → Tesseract kaz+rus):
@@ -17,8 +18,13 @@ language kk → Tesseract kaz+rus):
                   time is the stage's own `seconds` in OUTPUT/_stages/pages.json (Ray
                   start-up excluded; dataset planning, actor start, parquet writes included)
                   (the table counts the OcrPages actors Ray started for each run)
-Text-layer pages (born-digital PDFs): the pages stage vs raw PyMuPDF `get_text("text",
-sort=True)` (what PdfTextLayer calls) on the same pages, in 2 processes.
+Text-layer pages (born-digital PDFs, books of 200 pages): the pages stage vs raw PyMuPDF
+`get_text("text", sort=True)` on the same pages, in 2 processes (one book per task), and
+ReadBookPages (PdfTextLayer's reading + routing + Arrow rows, what the stage's routing tasks
+run) in 2 processes without Ray. PdfTextLayer makes get_text's very string faster
+(operators/books/pdf.py `sorted_page_text`), so the no-Ray variant can beat the raw call.
+`--textlayer-only` skips the scanned pages (no Tesseract); `--textlayer-pages 5000` shows
+how Ray's fixed costs shrink with more pages.
 
 Overhead % = (pipeline seconds / raw seconds - 1) x 100; pages/s/core = pages / s / 2.
 Repetitions alternate the variants so a neighbour's load on this shared machine hits
@@ -227,6 +233,31 @@ def _get_text_book(path: str) -> int:
     return n
 
 
+_READ = {}
+
+
+def _init_read(ocr: dict) -> None:
+    from flows.pages import ReadBookPages
+    from flows.storage import Storage
+    from operators.books.pdf import PdfTextLayer
+
+    _READ["fn"] = ReadBookPages(Storage(), PdfTextLayer(max_pages=ocr["max_pages"], **ocr["routing"]))
+
+
+def _read_book(book: dict) -> int:
+    return sum(t.num_rows for t in _READ["fn"](pa.Table.from_pylist([{**book, "done": []}])))
+
+
+def run_readbookpages_no_ray(books: list[dict], pages: int, pool: ProcessPoolExecutor) -> float:
+    """What the stage's routing tasks do (read, route, build the Arrow rows), without Ray."""
+    started = time.perf_counter()
+    rows = sum(pool.map(_read_book, books))
+    seconds = time.perf_counter() - started
+    if rows != pages:
+        raise RuntimeError(f"{rows} page rows, expected {pages}")
+    return seconds
+
+
 def run_raw_get_text(books: list[dict], pool: ProcessPoolExecutor) -> float:
     started = time.perf_counter()
     list(pool.map(_get_text_book, [b["uri"] for b in books]))
@@ -239,10 +270,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--pages", type=int, help="scanned pages (default 24, quick 12)")
     ap.add_argument("--repeats", type=int, help="repetitions of each variant (default 3, quick 1)")
+    ap.add_argument("--textlayer-only", action="store_true", help="only the text-layer variants (no Tesseract)")
+    ap.add_argument("--textlayer-pages", type=int,
+                    help="born-digital pages, in books of 200 (default 1000, quick 400)")
     args = ap.parse_args()
     n_scan = args.pages or (12 if args.quick else 24)
     repeats = args.repeats or (1 if args.quick else 3)
-    tl_books, tl_pages = (4, 100) if args.quick else (5, 200)
+    tl_pages = 100 if args.quick else 200
+    tl_books = max(1, (args.textlayer_pages or (400 if args.quick else 1000)) // tl_pages)
     n_text = tl_books * tl_pages
 
     import ray
@@ -253,30 +288,36 @@ def main() -> None:
     from operators.books.ocr import engine_versions
 
     overrides = [f"ray.num_cpus={CPUS}", f"ray.object_store_memory={1024**3}"]
+    scanned = not args.textlayer_only
+    n_scan = n_scan if scanned else 0
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="qazflow-ocr-speed-") as tmp:
         tmp = Path(tmp)
         (tmp / "in").mkdir()
         (tmp / "png").mkdir()
-        scan_books = make_scanned_books(tmp / "in", n_scan, per_book=10)
+        scan_books = make_scanned_books(tmp / "in", n_scan, per_book=10) if scanned else []
         text_books = make_textlayer_books(tmp / "in", tl_books, tl_pages)
         cfg = load_config([f"output={tmp / 'unused'}", *overrides])
         ocr = OmegaConf.to_container(cfg.ocr, resolve=True)
         languages = ocr["tesseract"]["languages"]["kk"]
         pngs = render_pngs(scan_books, ocr["dpi"], tmp / "png")
-        print(f"{n_scan} scanned pages in {len(scan_books)} books, {tl_books * tl_pages} text-layer pages; "
+        print(f"{n_scan} scanned pages in {len(scan_books)} books, {n_text} text-layer pages in {tl_books} books; "
               f"inputs ready in {time.time() - started:.0f} s", file=sys.stderr, flush=True)
 
         runs = {"raw_tesseract": [], "raw_tesseract_api": [], "ocrpages_no_ray": [], "pages_stage_ocr": [],
-                "raw_get_text": [], "pages_stage_textlayer": []}
+                "raw_get_text": [], "readbookpages_no_ray": [], "pages_stage_textlayer": []}
         from operators.books.ocr import _tesseract_install
 
         tessdata = _tesseract_install("tesseract")[2]
         api_settings = (tessdata, languages, ocr["tesseract"]["psm"], ocr["dpi"])
         with ray_session(cfg), ProcessPoolExecutor(CPUS, mp_context=SPAWN) as text_pool, \
-                ProcessPoolExecutor(CPUS, mp_context=SPAWN, initializer=_init_api, initargs=api_settings) as api_pool:
+                ProcessPoolExecutor(CPUS, mp_context=SPAWN, initializer=_init_read, initargs=(ocr,)) as read_pool, \
+                ProcessPoolExecutor(CPUS if scanned else 1, mp_context=SPAWN, initializer=_init_api,
+                                    initargs=api_settings) as api_pool:
             list(text_pool.map(_init_noop, range(CPUS)))
-            list(api_pool.map(_init_noop, range(CPUS)))  # models loaded before timing
+            list(read_pool.map(_init_noop, range(CPUS)))
+            if scanned:
+                list(api_pool.map(_init_noop, range(CPUS)))  # models loaded before timing
             t0 = time.perf_counter()
             ray.data.range(4).materialize()  # Ray Data's own warm-up, not a pipeline cost
             warmup = time.perf_counter() - t0
@@ -298,24 +339,29 @@ def main() -> None:
             def text_raw():
                 runs["raw_get_text"].append(run_raw_get_text(text_books, text_pool))
 
+            def text_direct():
+                runs["readbookpages_no_ray"].append(run_readbookpages_no_ray(text_books, n_text, read_pool))
+
             scan = [scan_raw, stage("pages_stage_ocr", scan_books, "tesseract", n_scan), scan_direct]
-            text = [text_raw, stage("pages_stage_textlayer", text_books, "textlayer", n_text)]
+            text = [text_raw, text_direct, stage("pages_stage_textlayer", text_books, "textlayer", n_text)]
             for rep in range(repeats):  # the order rotates, so a neighbour's burst of load hits every variant
-                for step in scan[rep % 3:] + scan[:rep % 3] + text[rep % 2:] + text[:rep % 2]:
+                steps = scan[rep % 3:] + scan[:rep % 3] if scanned else []
+                for step in steps + text[rep % 3:] + text[:rep % 3]:
                     step()
-                print(f"repetition {rep + 1}/{repeats}: raw {runs['raw_tesseract'][-1]:.1f} s, "
-                      f"stage {runs['pages_stage_ocr'][-1]['seconds']:.1f} s, "
-                      f"no-ray {runs['ocrpages_no_ray'][-1]:.1f} s", file=sys.stderr, flush=True)
+                print(f"repetition {rep + 1}/{repeats}: " + ", ".join(
+                    f"{name} {(runs[name][-1]['seconds'] if isinstance(runs[name][-1], dict) else runs[name][-1]):.1f} s"
+                    for name in runs if runs[name]), file=sys.stderr, flush=True)
 
     def best(name):
         values = [r["seconds"] if isinstance(r, dict) else r for r in runs[name]]
-        return min(values), values
+        return (min(values) if values else float("nan")), values
 
     raw, raw_all = best("raw_tesseract")
     api, api_all = best("raw_tesseract_api")
     direct, direct_all = best("ocrpages_no_ray")
     stage, stage_all = best("pages_stage_ocr")
     gt, gt_all = best("raw_get_text")
+    tdirect, tdirect_all = best("readbookpages_no_ray")
     tstage, tstage_all = best("pages_stage_textlayer")
 
     def actors(name):
@@ -329,39 +375,48 @@ def main() -> None:
     headers = ["variant", "pages", "best s", "pages/s", "pages/s/core", "vs raw", "all repetitions (s)",
                "OCR actors started"]
     lines = [f"## OCR and text-layer throughput ({'quick' if args.quick else 'full'} run, {CPUS} CPUs)", "",
-             f"{engine_versions()['tesseract']}, languages {languages}, psm {ocr['tesseract']['psm']}, "
-             f"{ocr['dpi']} dpi, A5 pages of ~{E.TARGET_CHARS} chars, {len(scan_books)} scanned books; load average "
-             f"at start {C.machine()['loadavg_at_start']}.", "",
-             "### Scanned pages (Tesseract path)", "",
-             C.md_table(headers, [
-                 row("raw `tesseract`, 2 processes, OMP_THREAD_LIMIT=1", n_scan, raw, None, raw_all),
-                 row("raw Tesseract C API (tesserocr), 2 processes", n_scan, api, raw, api_all),
-                 row("OcrPages (render + tesseract), 2 processes, no Ray", n_scan, direct, raw, direct_all),
-                 row("**pages stage** on Ray (`_stages/pages.json` seconds)", n_scan, stage, raw, stage_all,
-                     actors("pages_stage_ocr")),
-             ]), "",
-             f"Pipeline vs raw tesseract: **{(stage / raw - 1) * 100:+.1f}%** (target < 10%); vs the raw C API it "
-             f"runs: {(stage / api - 1) * 100:+.1f}%; without Ray "
-             f"(render + PNG encode + rows): {(direct / raw - 1) * 100:+.1f}%.", "",
-             "### Text-layer pages (born-digital PDFs)", "",
-             C.md_table(headers, [
-                 row("raw PyMuPDF get_text(sort=True), 2 processes", n_text, gt, None, gt_all),
-                 row("**pages stage** on Ray (`_stages/pages.json` seconds)", n_text, tstage, gt, tstage_all,
-                     actors("pages_stage_textlayer")),
-             ]), "",
-             f"Ray Data warm-up before the first stage (excluded): {warmup:.1f} s."]
+             f"load average at start {C.machine()['loadavg_at_start']}.", ""]
+    if scanned:
+        lines += [f"{engine_versions()['tesseract']}, languages {languages}, psm {ocr['tesseract']['psm']}, "
+                  f"{ocr['dpi']} dpi, A5 pages of ~{E.TARGET_CHARS} chars, {len(scan_books)} scanned books.", "",
+                  "### Scanned pages (Tesseract path)", "",
+                  C.md_table(headers, [
+                      row("raw `tesseract`, 2 processes, OMP_THREAD_LIMIT=1", n_scan, raw, None, raw_all),
+                      row("raw Tesseract C API (tesserocr), 2 processes", n_scan, api, raw, api_all),
+                      row("OcrPages (render + tesseract), 2 processes, no Ray", n_scan, direct, raw, direct_all),
+                      row("**pages stage** on Ray (`_stages/pages.json` seconds)", n_scan, stage, raw, stage_all,
+                          actors("pages_stage_ocr")),
+                  ]), "",
+                  f"Pipeline vs raw tesseract: **{(stage / raw - 1) * 100:+.1f}%** (target < 10%); vs the raw C API "
+                  f"it runs: {(stage / api - 1) * 100:+.1f}%; without Ray "
+                  f"(render + PNG encode + rows): {(direct / raw - 1) * 100:+.1f}%.", ""]
+    lines += ["### Text-layer pages (born-digital PDFs)", "",
+              C.md_table(headers, [
+                  row("raw PyMuPDF get_text(sort=True), 2 processes", n_text, gt, None, gt_all),
+                  row("ReadBookPages (read + route + rows), 2 processes, no Ray", n_text, tdirect, gt, tdirect_all),
+                  row("**pages stage** on Ray (`_stages/pages.json` seconds)", n_text, tstage, gt, tstage_all,
+                      actors("pages_stage_textlayer")),
+              ]), "",
+              f"Pages stage vs raw get_text: **{gt / tstage:.2f}x** the speed (target >= 0.8x); without Ray "
+              f"{gt / tdirect:.2f}x.", "",
+              f"Ray Data warm-up before the first stage (excluded): {warmup:.1f} s."]
     print("\n".join(lines))
-    path = C.write_results(NAME, {
-        "benchmark": NAME, "quick": args.quick, "machine": C.machine(), "tesseract": engine_versions()["tesseract"],
+    path = C.write_results(NAME + (f"_textlayer{n_text}" if args.textlayer_only else ""), {
+        "benchmark": NAME, "quick": args.quick, "textlayer_only": args.textlayer_only, "machine": C.machine(),
+        "tesseract": engine_versions()["tesseract"],
         "cpus": CPUS, "languages": languages, "dpi": ocr["dpi"], "psm": ocr["tesseract"]["psm"],
-        "scanned_pages": n_scan, "textlayer_pages": n_text, "repeats": repeats, "runs": runs,
-        "best_seconds": {"raw_tesseract": raw, "raw_tesseract_api": api, "ocrpages_no_ray": direct, "pages_stage_ocr": stage, "raw_get_text": gt, "pages_stage_textlayer": tstage},
-        "ocr_overhead_pct": (stage / raw - 1) * 100, "ocr_overhead_vs_api_pct": (stage / api - 1) * 100, "ocr_overhead_no_ray_pct": (direct / raw - 1) * 100,
+        "scanned_pages": n_scan, "textlayer_pages": n_text, "textlayer_books": tl_books, "repeats": repeats,
+        "runs": runs,
+        "best_seconds": {"raw_tesseract": raw, "raw_tesseract_api": api, "ocrpages_no_ray": direct,
+                         "pages_stage_ocr": stage, "raw_get_text": gt, "readbookpages_no_ray": tdirect,
+                         "pages_stage_textlayer": tstage},
+        "ocr_overhead_pct": (stage / raw - 1) * 100, "ocr_overhead_vs_api_pct": (stage / api - 1) * 100,
+        "ocr_overhead_no_ray_pct": (direct / raw - 1) * 100,
         "ocr_pages_per_s_per_core": {"raw": n_scan / raw / CPUS, "pipeline": n_scan / stage / CPUS},
-        "textlayer_pages_per_s": {"raw": n_text / gt, "pipeline": n_text / tstage},
-        "textlayer_slowdown": tstage / gt, "ray_data_warmup_s": warmup,
+        "textlayer_pages_per_s": {"raw": n_text / gt, "no_ray": n_text / tdirect, "pipeline": n_text / tstage},
+        "textlayer_slowdown": tstage / gt, "textlayer_speed_vs_raw": gt / tstage, "ray_data_warmup_s": warmup,
         "median_seconds": {k: statistics.median([r["seconds"] if isinstance(r, dict) else r for r in v])
-                           for k, v in runs.items()},
+                           for k, v in runs.items() if v},
     })
     print(f"\nresults: {path.relative_to(C.REPO)}")
 
