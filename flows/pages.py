@@ -482,17 +482,19 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     light = {"num_cpus": 0}
     read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow", concurrency=1,
                               **light)
-    ocr_read = (routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow",
-                                   concurrency=1, **light)
-                .repartition(target_num_rows_per_block=1)
+    to_ocr = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow", concurrency=1,
+                                **light).materialize()  # page numbers only, no text: small
+    # No OCR actor (models, dictionaries) is started for books that are all text layer.
+    ocr_read = (to_ocr.repartition(target_num_rows_per_block=1)
                 .map_batches(OcrPages, fn_constructor_args=(storage, ocr, config_hash, journal), batch_size=1,
-                             batch_format="pyarrow", compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None))
+                             batch_format="pyarrow", compute=actor_pool(cfg, ocr["actors"]), num_gpus=gpus or None)
+                if to_ocr.count() else None)
     keys: set = set()
     names = (compacted_name(run, f"{part:05d}") for part in count())
     # Text-layer pages are committed before OCR starts (a crash during OCR keeps them);
     # OCR'd pages and the folded small files of earlier runs follow in the same files.
     written = _write_files(storage, out, names, _stream(read, fold_books, keys), settings["file_bytes"])
-    written += _write_files(storage, out, names, chain(_stream(ocr_read, fold_books, keys),
+    written += _write_files(storage, out, names, chain(_stream(ocr_read, fold_books, keys) if ocr_read else (),
                                                        _folded(storage, out, index, fold, keys)),
                             settings["file_bytes"])
     again = book_pass_rows(storage, out, config_hash, tuple(ocr["language_check"]["candidates"])) \
