@@ -79,8 +79,9 @@ def _bars(counts: dict[str, int]) -> str:
 
 def needs_attention(report: dict) -> list[tuple[str, int, str]]:
     """What a run could not do, besides rejected documents: (what, how many, examples)."""
-    inputs, pages, news = report["inputs"], report["pages"] or {}, report["news"] or {}
-    failed_docs = (report["shards"].get("failed") or {})
+    # A report of an older version may lack any of these.
+    inputs, pages, news = report.get("inputs") or {}, report.get("pages") or {}, report.get("news") or {}
+    failed_docs = (report.get("shards") or {}).get("failed") or {}
     retries = report.get("stage_retries") or []
     rows = [
         ("input paths that do not exist", len(inputs.get("missing_paths") or []),
