@@ -436,6 +436,13 @@ def gaps(requests: list[dict]) -> list[float]:
     return [b - a for a, b in zip(times, times[1:])]
 
 
+# The server notes a response's end after its last write returns; on a loaded machine its
+# thread may reach that line milliseconds after the client already has the bytes, so a pause
+# measured here can fall short of the one the client kept by that much. Spacing request
+# starts instead of ends would fall short by a whole response time (the trickling page).
+SERVER_LAG = 0.01
+
+
 def idle_gaps(requests: list[dict]) -> list[float]:
     """For each request, the seconds from the end of the response before it to its own
     arrival: the rest the server got between two requests (negative if they overlapped).
