@@ -22,12 +22,13 @@ from flows.exchange import Blocks
 from flows.inputs import ReadTextFiles
 from flows.near_dedup import near_dedup
 from flows.news import news_documents, news_fingerprint
-from flows.pages import PAGES, current_pages, ocr_config_hash
+from flows.pages import PAGES, ocr_config_hash
 from flows.runtime import actor_pool, log
 from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.assemble import SOURCE as BOOK_SOURCE
 from operators.books.assemble import BookAssembly
+from operators.books.ledger import current_page_rows
 from operators.documents import error_document
 from operators.dedup.near import SHARD, with_shard
 from operators.text.basic import add_exact_keys, mark_exact_duplicates
@@ -35,14 +36,10 @@ from operators.text.readers import TextReader
 from schemas import CURATION, DOCUMENT, REJECTED, validate
 
 ROWS_PER_FILE = 50_000  # documents/ and rejected/ files hold up to this many rows
-ROWS_PER_SHARD = 100_000  # documents per exact-dedup group: what one map_groups call holds
+ROWS_PER_SHARD = 100_000  # documents per exact-dedup shard: what one shard task holds
 # Beside a unit whose file storage could not give: the unit holds its error row for this
 # run, and the next run reads the file again (a vanished object may be back).
 RETRY = ".retry"
-
-
-def _pyarrow(fn, **kwargs):
-    return dict(fn=fn, batch_format="pyarrow", **kwargs)
 
 
 class Curate:
@@ -92,7 +89,7 @@ def book_assembler(books: list[dict], config_hash: str):
         book = by_id.get(book_id, {})
         uri = book.get("uri") or pages["uri"][0].as_py()
         try:
-            rows = current_pages(pages, config_hash).to_pylist()
+            rows = current_page_rows(pages, config_hash).to_pylist()
             doc = BookAssembly()(book_id, uri, rows, book.get("title"))
             return validate(pa.Table.from_pylist([doc]), CURATION)
         except Exception as exc:  # page rows of the wrong shape, a bug: that book only

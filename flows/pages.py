@@ -30,12 +30,13 @@ from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.images import image_pages, load_image_page
 from operators.books.kazakh_letters import KazakhLetterRepair
+from operators.books.ledger import current_page_rows
 from operators.books.ocr import OcrPage, engine_versions
 from operators.books.page_files import (INDEX_COLUMNS, PageFile, PageJournal, compacted_name, done_pages_of,
                                         file_groups, fold_plan, fold_selection, is_journal, is_page_file, is_temp,
                                         journal_name, keys_of, new_run_id)
 from operators.books.page_language import (BOOK_PASS, PLAN_COLUMNS, PageLanguage, attempt, book_pass_plan,
-                                           keep_better, languages_read)
+                                           keep_better, kept_attempt, languages_read)
 from operators.books.pdf import PdfTextLayer, failure, page_row
 from operators.books.render import PdfPageRenderer
 from schemas import PAGE, validate
@@ -275,7 +276,7 @@ class ReadAgain(OcrPages):
                                 self.language.quality(read["confidence"], verdict)))
         # Both readings measured alike: words any of the book's and the readings'
         # languages knows, and confidence.
-        first = next((entry for entry in attempts[:-1] if entry.get("kept")), attempts[0])
+        first = kept_attempt(attempts)
         languages = frozenset({language, first.get("detected"), verdict.language}) & set(self.language.candidates)
         first["book_quality"] = self.language.book_quality(row["text"], row["confidence"], languages)
         attempts[-1]["book_quality"] = self.language.book_quality(read["text"], read["confidence"], languages)
@@ -294,15 +295,19 @@ def book_pass_rows(storage: Storage, out: str, config_hash: str, candidates: tup
     index = page_index(storage, out, columns=list(dict.fromkeys(INDEX_COLUMNS + PLAN_COLUMNS)))
     if index is None:
         return []
-    current = current_pages(index, config_hash)
+    current = current_page_rows(index, config_hash)
     current = current.filter(pc.fill_null(pc.equal(current["config_hash"], config_hash), False))
     by_file: dict[str, list[tuple[int, str, str]]] = {}
     for row, language, why in book_pass_plan(current, candidates):
         by_file.setdefault(row["file"], []).append((row["row"], language, why))
     rows = []
     for name, wanted in sorted(by_file.items()):
-        with storage.open_input(join(out, name)) as f:
-            table = pq.read_table(f).take(pa.array([position for position, _, _ in wanted], pa.int64()))
+        try:
+            with storage.open_input(join(out, name)) as f:
+                table = pq.read_table(f).take(pa.array([position for position, _, _ in wanted], pa.int64()))
+        except (OSError, pa.ArrowInvalid) as exc:  # storage trouble: these pages wait for the next run's plan
+            log(f"pages: cannot read {name} for the book pass, its pages skipped this time: {exc}")
+            continue
         for page, (_, language, why) in zip(validate(table, PAGES).select(PAGES.names).to_pylist(), wanted):
             rows.append({**page, "again": language, "why": why})
     return rows
@@ -381,26 +386,8 @@ def file_failures(index: pa.Table | None, config_hash: str) -> set[str]:
     or not read through."""
     if index is None:
         return set()
-    rows = current_pages(index.filter(pc.equal(index["page"], 0)), config_hash)
+    rows = current_page_rows(index.filter(pc.equal(index["page"], 0)), config_hash)
     return set(rows.filter(pc.is_valid(rows["error"]))["book_id"].to_pylist())
-
-
-def current_pages(table: pa.Table, config_hash: str) -> pa.Table:
-    """One row per (book, page): one read without error before one that failed; this
-    configuration's before another's; the latest pass (`ocr_pass`) before the first."""
-    preferred = pc.or_(pc.equal(table["method"], "textlayer"), pc.equal(table["config_hash"], config_hash))
-    rank = pc.add(pc.if_else(pc.is_valid(table["error"]), 4, 0), pc.if_else(pc.fill_null(preferred, False), 0, 2))
-    if "ocr_pass" in table.column_names:
-        rank = pc.subtract(rank, pc.cast(pc.fill_null(pc.greater_equal(table["ocr_pass"], BOOK_PASS), False),
-                                         pa.int64()))
-    table = table.append_column("_rank", rank)
-    table = table.sort_by([("book_id", "ascending"), ("page", "ascending"), ("_rank", "ascending")])
-    if table.num_rows < 2:
-        return table.drop_columns(["_rank"])
-    book, page = table["book_id"].combine_chunks(), table["page"].combine_chunks()
-    changed = pc.or_(pc.not_equal(book[1:], book[:-1]), pc.not_equal(page[1:], page[:-1]))
-    keep = pa.concat_arrays([pa.array([True]), pc.fill_null(changed, True)])
-    return table.filter(keep).drop_columns(["_rank"])
 
 
 def _stream(dataset, fold_books: pa.Array, keys: set) -> Iterator[pa.Table]:
@@ -516,7 +503,7 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     final_files = page_files(storage, out)
     columns = [*INDEX_COLUMNS, "route_reason"]
     final = page_index(storage, out, final_files, columns=columns)
-    table = current_pages(final.select(columns), config_hash) if final is not None else \
+    table = current_page_rows(final.select(columns), config_hash) if final is not None else \
         pa.table({c: pa.array([], PAGES.field(c).type) for c in columns})
     table = table.filter(pc.or_(pc.greater(table["page"], 0), pc.is_valid(table["error"])))  # pages, file errors
     methods = Counter(table["method"].to_pylist())

@@ -224,14 +224,12 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
             packer = ShardPacker(work_dir, ["source", "lang"], _publisher(storage, sft_dir, entries),
                                  target_bytes=cfg.shards.target_bytes, row_group_bytes=cfg.shards.row_group_bytes,
                                  schema=SFT_SHARD)
-            # A file that vanishes between the check and the read is skipped, not the run's end.
-            rows = (ray.data.read_text(paths, filesystem=fs, ignore_missing_paths=True)
-                    .filter(lambda r: bool(r["text"].strip()))
+            rows = (ray.data.read_text(paths, filesystem=fs).filter(lambda r: bool(r["text"].strip()))
                     .map_batches(lambda t: t.rename_columns(["record"]), batch_format="pyarrow")
                     .map_batches(SftRows, fn_constructor_args=(tokenizer_json, OmegaConf.to_container(cfg.sft.template),
                                                                near.signer(), cfg.filters.lang.model_path),
                                  compute=actor_pool(cfg), batch_size=64, batch_format="pyarrow")
-                    .sort(["lang", "doc_id"])) if paths else None
+                    .sort(["lang", "doc_id"])) if paths else None  # every file gone: counted above
             for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow") if rows is not None else ():
                 for reason, detail, doc_id in zip(batch.column("reason").to_pylist(), batch.column("detail").to_pylist(),
                                                   batch.column("doc_id").to_pylist()):

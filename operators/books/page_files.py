@@ -15,7 +15,7 @@ and reads them to learn which pages are done, and S3 charges per request. So:
 
 A crash between writing compacted files and deleting what they replace leaves rows
 twice; readers keep one row per (book_id, page) anyway (ledger.current_page_rows,
-flows.pages.current_pages), and the next compaction drops the copies.
+ledger.current_page_rows), and the next compaction drops the copies.
 
 Pure: no Ray, no storage; the flow hands in a `write(name, bytes)` callable.
 """

@@ -151,10 +151,15 @@ def attempt(row: dict, languages: str, verdict: Verdict, quality: float) -> dict
             "error": row["error"], "quality": quality, **verdict.evidence}
 
 
+def kept_attempt(attempts: list[dict]) -> dict:
+    """The record of the reading kept so far, among all but the last attempt."""
+    return next((entry for entry in attempts[:-1] if entry.get("kept")), attempts[0])
+
+
 def keep_better(first: dict, second: dict, attempts: list[dict], reason: str, measure: str = "quality") -> dict:
     """`first` (the kept one of the earlier attempts) or `second` (the last attempt),
     whichever has the higher `measure` (`first` on a tie); every attempt recorded."""
-    a = next((entry for entry in attempts[:-1] if entry.get("kept")), attempts[0])
+    a = kept_attempt(attempts)
     b = attempts[-1]
     kept_second = second["error"] is None and (first["error"] is not None or b[measure] > a[measure])
     kept, record = (second, b) if kept_second else (first, a)

@@ -70,7 +70,8 @@ def main() -> None:
     from omegaconf import OmegaConf
 
     from flows.config import load_config
-    from flows.pages import current_pages, ocr_config_hash
+    from flows.pages import ocr_config_hash
+    from operators.books.ledger import current_page_rows
     from operators.books.page_language import PLAN_COLUMNS, book_pass_plan
 
     cfg = load_config(["output=/tmp/qazflow-ocr-eval-unused"])
@@ -97,7 +98,7 @@ def main() -> None:
             final, again_pages = {}, {}
             for name, pairs in first.items():
                 table = pa.Table.from_pylist([{**r, "ocr_pass": None} for _, r in pairs])
-                plan = book_pass_plan(current_pages(table, config_hash).select(PLAN_COLUMNS), ("kk", "ru", "en"))
+                plan = book_pass_plan(current_page_rows(table, config_hash).select(PLAN_COLUMNS), ("kk", "ru", "en"))
                 wanted = {(row["book_id"], row["page"]): (language, why) for row, language, why in plan}
                 jobs = [(i, ("again", {**r, "again": wanted[k][0], "why": wanted[k][1]}))
                         for i, (_, r) in enumerate(pairs) if (k := (r["book_id"], r["page"])) in wanted]

@@ -10,9 +10,10 @@ import pytest
 from flows.build import storage_for
 from flows.config import load_config
 from flows.inputs import find_books
-from flows.pages import current_pages, ocr_config_hash, pages_stage
+from flows.pages import ocr_config_hash, pages_stage
 from flows.runtime import actor_pool
 from flows.stages import StageLog
+from operators.books.ledger import current_page_rows
 from tests.unit.test_books_ocr import KAZAKH_LETTERS, PAGES, typeset
 
 SHORT = "Ұлы дала елінің өнері мен әдебиеті ұрпаққа үлгі."  # under the check's 150 letters
@@ -42,7 +43,7 @@ def test_a_short_kazakh_page_is_read_again_for_its_book_and_once_only(ray_sessio
     info, cfg = run_stage(book, out)
     assert info["read_again_for_their_book"] == 1 and info["pages"] == 3
 
-    rows = current_pages(pq.read_table(out / "pages"), ocr_config_hash(cfg.ocr)).to_pylist()
+    rows = current_page_rows(pq.read_table(out / "pages"), ocr_config_hash(cfg.ocr)).to_pylist()
     assert [r["page"] for r in rows] == [1, 2, 3]
     long_pages, short = rows[:2], rows[2]
     assert all(r["detected_language"] == "kk" and r["ocr_language"] == "kaz+rus" and not r["ocr_pass"]

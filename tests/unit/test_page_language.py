@@ -196,17 +196,16 @@ def test_of_three_readings_the_best_is_kept_and_all_recorded():
 
 
 def test_the_latest_pass_is_the_current_reading_of_a_page():
-    from flows.pages import current_pages
     from operators.books.ledger import current_page_rows
 
     base = {"book_id": "b", "page": 1, "method": "tesseract", "error": None, "config_hash": "h"}
     table = pa.Table.from_pylist([{**base, "ocr_pass": 2, "text": "second"}, {**base, "ocr_pass": None, "text": "first"},
                                   {**base, "ocr_pass": None, "text": "first again", "config_hash": "old"}])
-    assert current_pages(table, "h")["text"].to_pylist() == ["second"]
+    assert current_page_rows(table, "h")["text"].to_pylist() == ["second"]
     assert current_page_rows(table.select(["book_id", "page", "method", "error", "config_hash", "ocr_pass"]),
                              "h")["ocr_pass"].to_pylist() == [2]
     reversed_rows = pa.Table.from_pylist(table.to_pylist()[::-1])
-    assert current_pages(reversed_rows, "h")["text"].to_pylist() == ["second"]
+    assert current_page_rows(reversed_rows, "h")["text"].to_pylist() == ["second"]
 
 
 def test_a_short_page_of_a_kazakh_book_catalogued_as_russian_is_read_again_with_kazakh_models(samples):
