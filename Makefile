@@ -3,14 +3,15 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 APT_PKGS := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng \
-            fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-uk hunspell-en-us \
+            fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-uk hunspell-be hunspell-uz hunspell-en-us \
             chromium poppler-utils
 
 .PHONY: install demo test bench bench-deps bench-deps-datatrove bench-deps-streaming bench-deps-langid clean-demo system-deps
 
 system-deps:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q kaz \
-	    || ! command -v chromium >/dev/null || [ ! -f /usr/share/hunspell/kk_KZ.dic ] || [ ! -f /usr/share/hunspell/uk_UA.dic ]; then \
+	    || ! command -v chromium >/dev/null || [ ! -f /usr/share/hunspell/kk_KZ.dic ] || [ ! -f /usr/share/hunspell/uk_UA.dic ] \
+	    || [ ! -f /usr/share/hunspell/uz_UZ.dic ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PKGS); \

@@ -14,6 +14,12 @@ paragraph has) is not Kazakh; ї є ґ җ ҡ ў ... rule Kazakh out. Where lette
 decide on a long text (texts without the extra letters), hunspell word lists (Kazakh,
 Russian, Ukrainian from Debian) say which language knows more of the words.
 
+Where lid.176 says Russian, Ukrainian, Belarusian or Uzbek and Kazakh is among its
+guesses, the word lists are asked which language explains the most words, Kazakh counted
+with its loans and their Kazakh endings (kazakh_words.py: "Конфигурация табылды",
+"Презентация режимі"); on a tie in a short text, the known words alone are put to lid.176
+and the n-gram model, since a name beside them ("клингон тілі") is no evidence.
+
 Short texts (labels, headlines: fewer than LONG_WORDS words) have too few letters for
 that, and lid.176 is least sure on them. There a character n-gram model built from word
 lists (char_ngrams.py: kk ru uk be mn uz tt ba) says how each language would spell the
@@ -26,13 +32,16 @@ Every decision records its evidence (`lang_evidence`, JSON).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from operators.text.char_ngrams import CharNgramModel, words_of
 from operators.text.dictionary import HunspellWords
+from operators.text.kazakh_words import KazakhWords
 
 # Letters each language adds to the 33 of Russian (Russian itself adds none).
 EXTRA_LETTERS = {
@@ -66,6 +75,8 @@ HUNSPELL = {
     "kk": "/usr/share/hunspell/kk_KZ.dic",
     "ru": "/usr/share/hunspell/ru_RU.dic",
     "uk": "/usr/share/hunspell/uk_UA.dic",
+    "be": "/usr/share/hunspell/be_BY.dic",
+    "uz": "/usr/share/hunspell/uz_UZ.dic",
 }
 WORD = re.compile(r"[\u0400-\u04ff]+(?:['’ʼ-][\u0400-\u04ff]+)*")
 LONG_WORDS = 12  # from this many Cyrillic words on, a Kazakh text shows its core letters
@@ -79,6 +90,8 @@ NGRAM_KK_SURE = 0.8  # the model must be this sure of Kazakh to overrule lid.176
 LID_UNSURE = 0.9  # ... and lid.176 less sure than this of a label Kazakh's letters allow
 NGRAM_RIVAL_SURE = 0.98  # the model this sure of a rival (and of not-Kazakh) to take a kk label back
 NGRAM_KK_NONE = 0.01
+MIN_WORD_OF_EVIDENCE = 4
+LID_KK_SEEN_LONG = 0.2  # lid.176's kk share that lets word lists reconsider a long text's label
 LID_RIVAL_PLAUSIBLE = 0.05  # ... where lid.176 gave that rival at least this much
 # Kyrgyz spelling Kazakh does not have: long vowels, and ө ү after the first syllable
 # (Kyrgyz rounds later vowels: "түшүнбөйм", "өлкөнүн"; Kazakh writes "түсінбеймін").
@@ -89,11 +102,18 @@ LID_BLIND = frozenset({"uz"})
 KYRGYZ_SPELLING = re.compile(r"(аа|оо|өө|үү|ээ|ыы)|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]+[өү]"
                              r"|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]*[^аеёиоуүөыэюяұіә]уу$")
 KAZAKH_ONLY = frozenset("құғәіһ")  # none of them in Kyrgyz
+# Kazakh writes ш where Kyrgyz, Tatar and Uzbek write ч ("жапонша" / "жапончо"): ч is in
+# Kazakh only in loans, which the Russian word list knows.
+NATIVE_CH = "ч"
 
 
 # Kazakh written with a font or keyboard that has ӛ (U+04DB) where ө belongs; common in
 # Kazakh PDFs and web text.
 KAZAKH_VARIANTS = str.maketrans({"ӛ": "ө"})
+
+
+# Read-only once loaded: one copy per process, however many operators ask.
+load_words = functools.cache(HunspellWords.load)
 
 
 @dataclass
@@ -121,7 +141,16 @@ class Letters:
     def kazakh_possible(self) -> bool:
         # Ukrainian (є ї ґ), Bashkir (ҡ ҙ ҫ), Tatar (җ) text has such letters in many words;
         # a Kazakh text only in a few (a quoted name, a stray word), far fewer than its own.
-        return self.foreign_share < 0.02 or (self.foreign_share < 0.1 and self.foreign_share * 4 < self.marked_share)
+        if self.foreign_share < 0.02 or (self.foreign_share < 0.1 and self.foreign_share * 4 < self.marked_share):
+            return True
+        # A short text: more words with a Kazakh letter that the foreign letters' languages
+        # lack (қ ұ і beside a Bashkir ҡ) than words with the foreign letters.
+        foreign = self.extras - EXTRA_LETTERS["kk"]
+        theirs = frozenset().union(*(own for own in EXTRA_LETTERS.values() if own & foreign))
+        only_kazakh = EXTRA_LETTERS["kk"] - theirs
+        kazakh_words = sum(1 for w in self.words if only_kazakh.intersection(w))
+        foreign_words = sum(1 for w in self.words if foreign.intersection(w))
+        return kazakh_words > foreign_words
 
     def looks_kazakh_long(self) -> bool:
         return (bool(self.extras & KAZAKH_CORE) and bool(self.extras & NOT_UKRAINIAN_OR_UZBEK)
@@ -132,23 +161,26 @@ class KazakhDecision:
     """(lid.176's ranked labels, text) → (lang, score, evidence) for Cyrillic text."""
 
     def __init__(self, dictionaries: dict[str, str] | None = None, kk_min_stem_length: int = 4,
-                 ngrams: CharNgramModel | None | bool = True):
+                 ngrams: CharNgramModel | None | bool = True, rank: Callable[[str], list] | None = None):
         paths = HUNSPELL if dictionaries is None else dictionaries
-        self.words = {lang: HunspellWords.load(path, kk_min_stem_length)
+        self.words = {lang: load_words(path, kk_min_stem_length)
                       for lang, path in paths.items() if path and os.path.exists(path)}
+        self.kazakh_words = (KazakhWords(self.words["kk"], self.words["ru"], os.path.splitext(paths["kk"])[0] + ".aff")
+                             if {"kk", "ru"} <= set(self.words) else None)
         # True: the model shipped with the package; False/None: letters and words only.
         self.ngrams = CharNgramModel.bundled() if ngrams is True else ngrams or None
+        self.rank = rank  # lid.176's ranking of another text (FastTextLangID.ranked)
 
-    def hits(self, words: list[str], strict: bool = False) -> dict[str, float]:
-        """Share of the words each dictionary knows. Kazakh stacks suffixes beyond
-        hunspell-kk's rules, so a Kazakh word may merely start with a known stem unless
-        `strict`; Russian and Ukrainian words must always be stems or their inflections
-        (else "алгоритмі" would be Russian because "алгоритм" is)."""
+    def hits(self, words: list[str], strict: bool = False, label: str = "") -> dict[str, float]:
+        """Share of the words that Kazakh's, Russian's, Ukrainian's and the label's
+        dictionary know. Kazakh stacks suffixes beyond hunspell-kk's rules, so a Kazakh word
+        may merely start with a known stem unless `strict`; other words must always be
+        stems or their inflections (else "алгоритмі" would be Russian because "алгоритм" is)."""
         sample = words[:MAX_WORDS]
         if not sample:
             return {}
         return {lang: round(sum(known.knows(w, lang == "kk" and not strict) for w in sample) / len(sample), 3)
-                for lang, known in self.words.items()}
+                for lang, known in self.words.items() if lang in ("kk", "ru", "uk", label)}
 
     def decide(self, ranked: list[tuple[str, float]], text: str) -> tuple[str, float, str]:
         lid, lid_score = ranked[0] if ranked else ("und", 0.0)
@@ -170,7 +202,7 @@ class KazakhDecision:
             return answer("und", 0.0, rule)
 
         def dictionaries(strict: bool = False) -> dict[str, float]:
-            evidence["dict"] = hits = self.hits(letters.words, strict)
+            evidence["dict"] = hits = self.hits(letters.words, strict, lid)
             return hits
 
         if not letters.words:
@@ -196,7 +228,7 @@ class KazakhDecision:
                 if letters.looks_kazakh_long() and hits.get("kk", 1.0) > hits.get(lid, 0.0):
                     return answer("kk", max(p_kk, strength), f"letters rule out {lid}")
                 return answer(lid, lid_score, "lid176")
-            if hits.get("kk", 0.0) >= max(hits.get(lid, 0.0), 0.5):
+            if hits.get("kk", 0.0) >= max(hits.get(lid, 0.0), 0.5) and not self.spelt_kyrgyz(letters, evidence):
                 return answer("kk", max(p_kk, strength), f"letters rule out {lid}; kk words")
         elif not long and p_kk > 0 and lid in self.words:
             # A short text in letters Kazakh shares with the label ("дат тілі" read as uk):
@@ -207,9 +239,58 @@ class KazakhDecision:
                     and self.spelling(text, letters, evidence).get("kk", 1.0) >= 0.5
                     and not evidence.get("kyrgyz_spelling")):
                 return answer("kk", max(p_kk, 0.5), f"short text; more Kazakh words than {lid}")
+        explained = self.explained_by_kazakh(ranked, text, letters, evidence)
+        if explained:
+            return answer("kk", max(p_kk, strength), explained)
         if not long:
             return self.short_other_label(ranked, text, letters, evidence, answer)
         return answer(lid, lid_score, "lid176")
+
+    def explained_by_kazakh(self, ranked, text, letters, evidence) -> str | None:
+        """A text whose words Kazakh explains, loans and their Kazakh endings included,
+        more of than any other word list does ("Конфигурация табылды": Russian knows the
+        first word, Kazakh both): the rule that says so, else None. lid.176's label must be
+        a language with a word list, and lid.176 must have seen Kazakh in the text at least
+        as much as Kyrgyz, which no word list here covers."""
+        p_lid = dict(ranked)
+        if (self.kazakh_words is None or ranked[0][0] not in self.words
+                or "kk" not in p_lid or p_lid["kk"] < p_lid.get("ky", 0.0)):
+            return None
+        words = letters.words[:MAX_WORDS]
+        if len(words) >= LONG_WORDS and p_lid["kk"] < LID_KK_SEEN_LONG:
+            return None
+        explained = [w for w in words if self.kazakh_words.explains(w)]
+        if len(explained) * 2 < len(words):
+            return None
+        others = {lang: sum(known.knows(w, stem_prefixes=False) for w in words)
+                  for lang, known in self.words.items() if lang != "kk"}
+        best = max(others, key=others.get)
+        if len(explained) < others[best]:
+            return None
+        # Won on more words: the words that make the difference must not all be two or three
+        # letters long that happen to be Kazakh too ("кеш" beside "Отключить").
+        beyond_best = [w for w in explained if not self.words[best].knows(w, stem_prefixes=False)]
+        if len(explained) > others[best] and not any(len(w) >= MIN_WORD_OF_EVIDENCE for w in beyond_best):
+            return None
+        if len(explained) == others[best] and not self.known_words_read_kazakh(explained, words):
+            return None
+        if self.spelt_kyrgyz(letters, evidence):
+            return None
+        evidence["explained"] = {"kk": len(explained), best: others[best], "words": len(words)}
+        if len(explained) == others[best]:
+            return f"Kazakh explains as many of its words as {best}; those read as Kazakh"
+        return f"Kazakh explains more of its words than {best}"
+
+    def known_words_read_kazakh(self, explained: list[str], words: list[str]) -> bool:
+        """A tie between word lists in a short text with names no list knows ("волоф тілі",
+        "ходжики жазуы"): the names are no evidence, so lid.176 and the n-gram model are
+        asked about the known words alone, and both must say Kazakh."""
+        if (self.rank is None or self.ngrams is None or len(words) >= LONG_WORDS
+                or len(explained) == len(words)):
+            return False
+        ranked = self.rank(" ".join(explained))
+        return (bool(ranked) and ranked[0][0] == "kk"
+                and self.ngrams.posteriors(explained).get("kk", 0.0) >= NGRAM_KK_SURE)
 
     def spelling(self, text: str, letters: Letters, evidence: dict) -> dict[str, float]:
         """The n-gram model's posteriors, and whether the words are spelt the Kyrgyz way."""
@@ -219,9 +300,18 @@ class KazakhDecision:
             return evidence["_posteriors"]
         posteriors = evidence["_posteriors"] = self.ngrams.posteriors(words_of(text))
         evidence["ngrams"] = [[lang, round(p, 3)] for lang, p in list(posteriors.items())[:3]]
-        if not letters.extras & KAZAKH_ONLY and any(KYRGYZ_SPELLING.search(w) for w in letters.words):
-            evidence["kyrgyz_spelling"] = True
+        self.spelt_kyrgyz(letters, evidence)
         return posteriors
+
+    def spelt_kyrgyz(self, letters: Letters, evidence: dict) -> bool:
+        """Words spelt the Kyrgyz way, and no letter Kyrgyz lacks (noted in the evidence)."""
+        if not letters.extras & KAZAKH_ONLY and any(KYRGYZ_SPELLING.search(w) or self.native_ch(w)
+                                                    for w in letters.words):
+            evidence["kyrgyz_spelling"] = True
+        return evidence.get("kyrgyz_spelling", False)
+
+    def native_ch(self, word: str) -> bool:
+        return NATIVE_CH in word and self.kazakh_words is not None and not self.kazakh_words.explains(word)
 
     def short_kazakh_label(self, ranked, text, letters, evidence, answer):
         """lid.176 says kk for a short text: a Tatar, Bashkir or Uzbek word may read as

@@ -76,7 +76,7 @@ class FastTextLangID(DocumentOperator):
         fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its load-time warning
         self.model = fasttext.load_model(model_path or bundled_lid176())
         self.latin_kk_min_score = latin_kk_min_score
-        self.kazakh = KazakhDecision(dictionaries) if kazakh_check else None
+        self.kazakh = KazakhDecision(dictionaries, rank=self.ranked) if kazakh_check else None
 
     def ranked(self, text: str, k: int = 5) -> list[tuple[str, float]]:
         # The low-level call: fasttext's numpy wrapper breaks under numpy 2.

@@ -95,7 +95,6 @@ def test_without_dictionaries_the_letters_still_decide():
 
 @pytest.mark.parametrize("text, lid_ranking", [
     ("Тегтер", [("ru", 0.52), ("mn", 0.14), ("kk", 0.05)]),      # "tags": Kazakh plural -тер
-    ("Баптауларды жабу", [("ru", 0.45), ("kk", 0.35), ("ky", 0.15)]),  # "close the settings"
     ("Алушы", [("be", 0.54), ("kk", 0.45)]),                      # "recipient"
 ])
 def test_short_kazakh_spelling_overrules_an_unsure_label(text, lid_ranking):
@@ -138,3 +137,41 @@ def test_ngram_model_ranks_each_language_on_its_own_words():
     for text, lang in [("Баптауларды жабу", "kk"), ("Новое сообщение", "ru"), ("Нове повідомлення", "uk"),
                        ("бәйрәмнәре белән", "tt"), ("Башҡорт халҡы", "ba")]:
         assert next(iter(model.posteriors(words_of(text)))) == lang, text
+
+
+@pytest.mark.parametrize("text, lid_ranking, rule", [
+    # Loans with Kazakh endings: Russian knows one word, Ukrainian the other, Kazakh both.
+    ("Презентация режимі", [("uk", 0.89), ("bg", 0.05), ("kk", 0.01)], "Kazakh explains more of its words than ru"),
+    ("Конфигурация табылды", [("ru", 0.88), ("kk", 0.06)], "Kazakh explains more of its words than ru"),
+    ("иврит тілі", [("uk", 0.65), ("kk", 0.35)], "Kazakh explains more of its words than ru"),
+    ("Баптауларды жабу", [("ru", 0.45), ("kk", 0.35), ("ky", 0.15)], "Kazakh explains more of its words than ru"),
+    # "тілі" is a Ukrainian word too; the name beside it is no evidence, the known word reads Kazakh.
+    ("клингон тілі", [("uk", 0.68), ("kk", 0.31)], "Kazakh explains as many of its words as uk; those read as Kazakh"),
+])
+def test_kazakh_explains_the_words_of_a_label(lid, text, lid_ranking, rule):
+    lang, _, evidence = lid.kazakh.decide(lid_ranking, text)
+    assert (lang, json.loads(evidence)["rule"]) == ("kk", rule), evidence
+
+
+@pytest.mark.parametrize("text, lid_ranking", [
+    ("у тілі людини", [("uk", 0.69), ("kk", 0.04)]),     # Ukrainian: every word is Ukrainian
+    ("Экземпляр", [("ru", 0.97), ("kk", 0.01)]),          # a loan as is: Russian explains it as well
+    ("Отключить HTTP кеш", [("ru", 0.9), ("kk", 0.01)]),  # "кеш" is Kazakh too, but three letters are no evidence
+    ("Файли і папки", [("uk", 0.9), ("kk", 0.02)]),
+    ("Бириккен Араб Эмираттары", [("ky", 0.6), ("kk", 0.2)]),  # no word list for Kyrgyz: never overruled
+    ("чиркөө славянча", [("ru", 0.3), ("kk", 0.1)]),      # Kyrgyz: өө, and ч where Kazakh writes ш
+])
+def test_word_lists_do_not_make_neighbours_kazakh(lid, text, lid_ranking):
+    assert lid.kazakh.decide(lid_ranking, text)[0] != "kk"
+
+
+def test_native_ch_is_kyrgyz_spelling():
+    lang, _, evidence = KazakhDecision().decide([("kk", 0.6), ("ky", 0.3)], "өзбекче")  # Kazakh: "өзбекше"
+    assert lang == "ky" and json.loads(evidence)["kyrgyz_spelling"]
+
+
+def test_a_stray_foreign_letter_does_not_outvote_kazakh_ones():
+    # Tesseract's Kazakh word list, read back: one Bashkir ҡ among words with қ and і.
+    assert Letters.of("ҡыл қарсақбаев керсетеді солитері шоқырақ").kazakh_possible()
+    assert not Letters.of("Башҡорт халҡы һәм Өфө").kazakh_possible()
+    assert not Letters.of("їжак і ґанок").kazakh_possible()
