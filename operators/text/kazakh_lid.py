@@ -102,9 +102,13 @@ LID_BLIND = frozenset({"uz"})
 KYRGYZ_SPELLING = re.compile(r"(аа|оо|өө|үү|ээ|ыы)|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]+[өү]"
                              r"|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]*[^аеёиоуүөыэюяұіә]уу$")
 KAZAKH_ONLY = frozenset("құғәіһ")  # none of them in Kyrgyz
-# Kazakh writes ш where Kyrgyz, Tatar and Uzbek write ч ("жапонша" / "жапончо"): ч is in
-# Kazakh only in loans, which the Russian word list knows.
-NATIVE_CH = "ч"
+# Kazakh endings have only а е ы і for vowels; Kyrgyz rounds them after о ө у ү and writes
+# и where Kazakh writes і: "сөздөрүнүн", "жапондорго", "лимонду", "велосипеддин" (Kazakh
+# "сөздерінің", "жапондарға", "лимонды", "велосипедтің"). And Kazakh writes ш where
+# Kyrgyz, Tatar and Uzbek write ч ("жапонша" / "жапончо"). Both are checked only on words
+# Kazakh does not explain: Russian loans ("коридор", "монитор", "чемпион") have them too.
+KYRGYZ_ENDINGS = re.compile(r"[дтнл][уү]н$|[аеыиоөуүяюэ][^аеыиоөуүяюэі]*[дтнл]ин$|[оөуү][^аеёиоуүөыэюяұіә]*[дтл][оө]р"
+                            r"|[оөуү][^аеёиоуүөыэюяұіә]+[гк][оө]$|[оөуү][^аеёиоуүөыэюяұіә]*[дтн][уү]$|ч")
 
 
 # Kazakh written with a font or keyboard that has ӛ (U+04DB) where ө belongs; common in
@@ -305,13 +309,14 @@ class KazakhDecision:
 
     def spelt_kyrgyz(self, letters: Letters, evidence: dict) -> bool:
         """Words spelt the Kyrgyz way, and no letter Kyrgyz lacks (noted in the evidence)."""
-        if not letters.extras & KAZAKH_ONLY and any(KYRGYZ_SPELLING.search(w) or self.native_ch(w)
+        if not letters.extras & KAZAKH_ONLY and any(KYRGYZ_SPELLING.search(w) or self.kyrgyz_ending(w)
                                                     for w in letters.words):
             evidence["kyrgyz_spelling"] = True
         return evidence.get("kyrgyz_spelling", False)
 
-    def native_ch(self, word: str) -> bool:
-        return NATIVE_CH in word and self.kazakh_words is not None and not self.kazakh_words.explains(word)
+    def kyrgyz_ending(self, word: str) -> bool:
+        return (self.kazakh_words is not None and KYRGYZ_ENDINGS.search(word) is not None
+                and not self.kazakh_words.explains(word))
 
     def short_kazakh_label(self, ranked, text, letters, evidence, answer):
         """lid.176 says kk for a short text: a Tatar, Bashkir or Uzbek word may read as

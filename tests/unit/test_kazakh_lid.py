@@ -165,9 +165,24 @@ def test_word_lists_do_not_make_neighbours_kazakh(lid, text, lid_ranking):
     assert lid.kazakh.decide(lid_ranking, text)[0] != "kk"
 
 
-def test_native_ch_is_kyrgyz_spelling():
-    lang, _, evidence = KazakhDecision().decide([("kk", 0.6), ("ky", 0.3)], "өзбекче")  # Kazakh: "өзбекше"
-    assert lang == "ky" and json.loads(evidence)["kyrgyz_spelling"]
+@pytest.mark.parametrize("kyrgyz, kazakh", [
+    ("өзбекче", "өзбекше"),                  # ч where Kazakh writes ш
+    ("жапондорго", "жапондарға"),            # rounded plural and dative endings
+    ("лимонду алды", "лимонды алды"),        # rounded accusative
+    ("велосипеддин", "велосипедтің"),        # и in an ending, where Kazakh writes і
+])
+def test_kyrgyz_endings_are_not_kazakh(kyrgyz, kazakh):
+    decision = KazakhDecision()
+    lang, _, evidence = decision.decide([("kk", 0.6), ("ky", 0.3)], kyrgyz)
+    assert lang == "ky" and json.loads(evidence)["kyrgyz_spelling"], evidence
+    assert decision.decide([("kk", 0.6), ("ky", 0.3)], kazakh)[0] == "kk"
+
+
+def test_russian_loans_are_not_read_as_kyrgyz_endings():
+    # "коридор", "монитор", "чемпион" have Kyrgyz-looking endings and ч: Kazakh explains them as loans.
+    decision = KazakhDecision()
+    for text in ("Мониторлар мен коридор", "Чемпионат нәтижелері"):
+        assert decision.decide([("kk", 0.6), ("ky", 0.3)], text)[0] == "kk", text
 
 
 def test_a_stray_foreign_letter_does_not_outvote_kazakh_ones():
