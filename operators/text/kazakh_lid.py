@@ -90,7 +90,7 @@ NGRAM_KK_SURE = 0.8  # the model must be this sure of Kazakh to overrule lid.176
 LID_UNSURE = 0.9  # ... and lid.176 less sure than this of a label Kazakh's letters allow
 NGRAM_RIVAL_SURE = 0.98  # the model this sure of a rival (and of not-Kazakh) to take a kk label back
 NGRAM_KK_NONE = 0.01
-MIN_WORD_OF_EVIDENCE = 4
+MIN_WORD_OF_EVIDENCE = 4  # letters of a word that can tip the word lists' count to Kazakh
 LID_KK_SEEN_LONG = 0.2  # lid.176's kk share that lets word lists reconsider a long text's label
 LID_RIVAL_PLAUSIBLE = 0.05  # ... where lid.176 gave that rival at least this much
 # Kyrgyz spelling Kazakh does not have: long vowels, and ө ү after the first syllable
@@ -286,8 +286,8 @@ class KazakhDecision:
         return f"Kazakh explains more of its words than {best}"
 
     def known_words_read_kazakh(self, explained: list[str], words: list[str]) -> bool:
-        """A tie between word lists in a short text with names no list knows ("волоф тілі",
-        "ходжики жазуы"): the names are no evidence, so lid.176 and the n-gram model are
+        """A tie between word lists in a short text with names no list knows ("клингон тілі":
+        тілі is Ukrainian too): the names are no evidence, so lid.176 and the n-gram model are
         asked about the known words alone, and both must say Kazakh."""
         if (self.rank is None or self.ngrams is None or len(words) >= LONG_WORDS
                 or len(explained) == len(words)):
