@@ -336,6 +336,14 @@ class KazakhDecision:
             evidence["confidence"] = "low"
         return answer("kk", lid_score, "lid176")
 
+    def words_are_the_labels(self, lid: str, words: list[str]) -> bool:
+        """Every word is a form the label's list knows and none is one Kazakh explains
+        ("інше", "гінді" spelt like Kazakh to the n-grams, but Ukrainian words)."""
+        known = self.words.get(lid)
+        return (known is not None and self.kazakh_words is not None
+                and all(known.knows(w, stem_prefixes=False) for w in words)
+                and not any(self.kazakh_words.explains(w) for w in words))
+
     def short_other_label(self, ranked, text, letters, evidence, answer):
         """lid.176 says another language for a short text that Kazakh's letters allow:
         Kazakh when the n-gram model is sure of it and lid.176 is not sure of its label."""
@@ -350,7 +358,8 @@ class KazakhDecision:
         # label it can judge, and only where lid.176 found Kyrgyz no likelier than Kazakh.
         if (p_kk >= NGRAM_KK_SURE and not evidence.get("kyrgyz_spelling") and lid in self.ngrams.langs
                 and p_lid.get("ky", 0.0) <= p_lid.get("kk", 0.0)
-                and (lid_score < LID_UNSURE or kazakh_letters and letters.rules_out(lid))):
+                and (lid_score < LID_UNSURE or kazakh_letters and letters.rules_out(lid))
+                and not self.words_are_the_labels(lid, letters.words)):
             return answer("kk", max(dict(ranked).get("kk", 0.0), p_kk / 2 + 0.1), f"short text; spelt as kk, not {lid}")
         if max(posteriors.values()) < NGRAM_KK_SURE or lid_score < 0.5:
             evidence["confidence"] = "low"

@@ -158,6 +158,7 @@ def test_kazakh_explains_the_words_of_a_label(lid, text, lid_ranking, rule):
     ("Экземпляр", [("ru", 0.97), ("kk", 0.01)]),          # a loan as is: Russian explains it as well
     ("Отключить HTTP кеш", [("ru", 0.9), ("kk", 0.01)]),  # "кеш" is Kazakh too, but three letters are no evidence
     ("Файли і папки", [("uk", 0.9), ("kk", 0.02)]),
+    ("інше", [("uk", 0.79), ("be", 0.15), ("kk", 0.06)]),  # spelt like Kazakh to the n-grams; a Ukrainian word
     ("Бириккен Араб Эмираттары", [("ky", 0.6), ("kk", 0.2)]),  # no word list for Kyrgyz: never overruled
     ("чиркөө славянча", [("ru", 0.3), ("kk", 0.1)]),      # Kyrgyz: өө, and ч where Kazakh writes ш
 ])
