@@ -466,10 +466,9 @@ def pages_stage(cfg: DictConfig, storage: Storage, stages, books: list[dict], ac
     # Filtering rows is light and asks for no CPU, so it runs even when the OCR actors
     # hold every CPU (any share of one would wait for them forever on a laptop); one task
     # at a time, so Ray keeps reusing one worker process instead of starting new ones.
-    light = {"num_cpus": 0}
-    read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow", concurrency=1,
-                              **light)
-    to_ocr = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow", concurrency=1,
+    light = {"num_cpus": 0, "compute": ray.data.TaskPoolStrategy(size=1)}
+    read = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": False}, batch_format="pyarrow", **light)
+    to_ocr = routed.map_batches(_pages_to_ocr, fn_kwargs={"wanted": True}, batch_format="pyarrow",
                                 **light).materialize()  # page numbers only, no text: small
     # No OCR actor (models, dictionaries) is started for books that are all text layer.
     ocr_read = (to_ocr.repartition(target_num_rows_per_block=1)
