@@ -37,12 +37,16 @@ def _repair_word(match: re.Match) -> str:
 
 def repair_homoglyphs(text: str) -> tuple[str, int]:
     """Returns the repaired text and the number of letters replaced."""
+    if not LATIN.search(text) or not CYRILLIC.search(text):
+        return text, 0  # a mixed word needs both alphabets in the text
     count = 0
 
     def repair(match: re.Match) -> str:
         nonlocal count
+        word = match.group()
         fixed = _repair_word(match)
-        count += sum(a != b for a, b in zip(fixed, match.group()))
+        if fixed != word:
+            count += sum(a != b for a, b in zip(fixed, word))
         return fixed
 
     return LETTER_RUN.sub(repair, text), count

@@ -116,6 +116,11 @@ KYRGYZ_ENDINGS = re.compile(r"[дтнл][уү]н$|[аеыиоөуүяюэ][^ае
 KAZAKH_VARIANTS = str.maketrans({"ӛ": "ө"})
 
 
+# A letter (isalpha: \w less digits and _) Kazakh does not write; one of Kazakh's nine.
+NOT_KAZAKH_LETTER = re.compile(f"[^\\W\\d_{''.join(sorted(KAZAKH))}]")
+KAZAKH_MARKED = re.compile(f"[{''.join(sorted(EXTRA_LETTERS['kk']))}]")
+
+
 # Read-only once loaded: one copy per process, however many operators ask.
 load_words = functools.cache(HunspellWords.load)
 
@@ -130,10 +135,10 @@ class Letters:
     @classmethod
     def of(cls, text: str) -> Letters:
         words = [w.lower().translate(KAZAKH_VARIANTS) for w in WORD.findall(text)]
-        letters = frozenset(ch for w in words for ch in w if ch.isalpha())
+        letters = frozenset(ch for ch in set("".join(words)) if ch.isalpha())
         n = len(words) or 1
-        foreign = sum(1 for w in words if any(ch.isalpha() and ch not in KAZAKH for ch in w))
-        marked = sum(1 for w in words if any(ch in EXTRA_LETTERS["kk"] for ch in w))
+        foreign = sum(1 for w in words if NOT_KAZAKH_LETTER.search(w))
+        marked = sum(1 for w in words if KAZAKH_MARKED.search(w))
         return cls(words, letters - RUSSIAN, foreign / n, marked / n)
 
     def rules_out(self, lang: str) -> bool:

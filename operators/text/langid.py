@@ -42,11 +42,16 @@ def latin_to_cyrillic(text: str) -> str:
     return _LATIN_SPELLING.sub(lambda m: _CYRILLIC_OF[m.group()], text.lower())
 
 
+# Counted by regex, not per character in Python: this runs on every document and paragraph.
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_LATIN_LETTER = re.compile("[A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")  # isalpha, < U+0250
+
+
 def script_of(text: str) -> str:
     """ISO 15924 code of the script most letters are in: Cyrl, Latn or Zyyy (neither/none)."""
     sample = text[:MAX_CHARS]
-    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in sample)
-    latin = sum(ch.isalpha() and ch < "\u0250" for ch in sample)
+    cyrillic = len(_CYRILLIC.findall(sample))
+    latin = len(_LATIN_LETTER.findall(sample))
     if not cyrillic and not latin:
         return "Zyyy"
     return "Cyrl" if cyrillic >= latin else "Latn"
@@ -108,11 +113,12 @@ class FastTextLangID(DocumentOperator):
         return self.identify_with_evidence(text)[:3]
 
     def shares(self, text: str, lang: str) -> dict[str, float]:
+        paragraphs = [p for p in _PARAGRAPHS.split(text) if p.strip()]
+        if len(paragraphs) == 1:  # the document's own label: not identified a second time
+            return {lang: 1.0}
         chars: dict[str, int] = {}
-        for paragraph in _PARAGRAPHS.split(text):
+        for paragraph in paragraphs:
             size = len(paragraph.strip())
-            if not size:
-                continue
             paragraph_lang = self.identify(paragraph)[0] if size >= MIN_PARAGRAPH_CHARS else lang
             chars[paragraph_lang] = chars.get(paragraph_lang, 0) + size
         total = sum(chars.values()) or 1

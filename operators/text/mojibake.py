@@ -49,6 +49,8 @@ def _looks_misread(token: str) -> bool:
 
 def _repair_single_byte_line(line: str) -> str:
     """Decodes a line's misread words when they are at least half its words and one is telltale."""
+    if not LATIN1_LETTER.search(line):
+        return line  # a misread word has a Latin-1 letter
     tokens = [t for t in TOKEN.findall(line) if any(ch.isalpha() or ch in SHOWN_AS_LATIN for ch in t)]
     misread = [t for t in tokens if _looks_misread(t)]
     telltale = any(
