@@ -175,8 +175,11 @@ class GopherRepetition(DocumentFilter):
         doc["rep_dup_paragraph_chars"] = ratio(dup_paragraph_chars, len(text))
         for n in self.top_ns:
             doc[f"rep_top_{n}gram_chars"] = ratio(top_ngram_chars(tokens, n), word_chars)
-        for n in self.dup_ns:
-            doc[f"rep_dup_{n}gram_chars"] = ratio(duplicate_ngram_chars(tokens, n), word_chars)
+        repeats = True
+        for n in self.dup_ns:  # ascending: where no n-gram repeats, no longer one can
+            chars = duplicate_ngram_chars(tokens, n) if repeats else 0
+            repeats = chars > 0
+            doc[f"rep_dup_{n}gram_chars"] = ratio(chars, word_chars)
         top_limits, dup_limits = self.max_top_ngram_chars(lang), self.max_dup_ngram_chars(lang)
         return first_failure((
             above("dup_paragraphs", doc["rep_dup_paragraphs"], self.max_dup_paragraphs(lang)),
