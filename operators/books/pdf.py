@@ -36,34 +36,12 @@ def sorted_page_text(page, tolerance: float = 3) -> str:
     for x0, y0, x1, y1, *_ in words:
         if x0 >= x1 or y0 >= y1 or x0 in _INFINITE or y0 in _INFINITE:
             return page.get_text("text", sort=True)
-    # get_text_words(sort=True): rows of words whose top or bottom is within tolerance of
-    # the row's box so far, each row left to right.
+    # get_text_words(sort=True): rows of words, each row left to right; get_sorted_text: the
+    # same grouping again over those words, now with each line's full box.
     words.sort(key=lambda w: (w[3], w[0]))
-    ordered, row = [], [words[0]]
-    ry0, ry1 = words[0][1], words[0][3]
-    for w in words[1:]:
-        if abs(w[1] - ry0) <= tolerance or abs(w[3] - ry1) <= tolerance:
-            row.append(w)
-            ry0, ry1 = min(ry0, w[1]), max(ry1, w[3])
-        else:
-            row.sort(key=lambda w: w[0])
-            ordered += row
-            row, ry0, ry1 = [w], w[1], w[3]
-    row.sort(key=lambda w: w[0])
-    ordered += row
-    # get_sorted_text: the same grouping again over the ordered words, now with the full
-    # line box, then gaps as spaces and blank lines.
+    ordered = [w for row, _, _ in _rows(words, tolerance) for w in sorted(row, key=lambda w: w[0])]
     left = min(w[0] for w in ordered)
-    lines, line = [], [ordered[0]]
-    y0, y1 = ordered[0][1], ordered[0][3]
-    for w in ordered[1:]:
-        if abs(y0 - w[1]) <= tolerance or abs(y1 - w[3]) <= tolerance:
-            line.append(w)
-            y0, y1 = min(y0, w[1]), max(y1, w[3])
-        else:
-            lines.append((y0, y1, _line_text(left, line)))
-            line, y0, y1 = [w], w[1], w[3]
-    lines.append((y0, y1, _line_text(left, line)))
+    lines = [(y0, y1, _line_text(left, line)) for line, y0, y1 in _rows(ordered, tolerance)]
     lines.sort(key=lambda line: line[1])
     parts = [lines[0][2]]
     bottom = lines[0][1]
@@ -73,6 +51,20 @@ def sorted_page_text(page, tolerance: float = 3) -> str:
         parts.append(text)
         bottom = y1
     return "".join(parts)
+
+
+def _rows(words: list, tolerance: float):
+    """Runs of consecutive words whose top or bottom lies within `tolerance` of the run's
+    box so far: (words, top, bottom) per run."""
+    row, y0, y1 = [words[0]], words[0][1], words[0][3]
+    for w in words[1:]:
+        if abs(w[1] - y0) <= tolerance or abs(w[3] - y1) <= tolerance:
+            row.append(w)
+            y0, y1 = min(y0, w[1]), max(y1, w[3])
+        else:
+            yield row, y0, y1
+            row, y0, y1 = [w], w[1], w[3]
+    yield row, y0, y1
 
 
 def _line_text(left: float, line: list) -> str:

@@ -9,6 +9,7 @@ garbage that starts with "ал" or "бе" would pass.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import defaultdict
@@ -84,7 +85,9 @@ class HunspellWords:
         self.alphabet = frozenset(ch for stem in stems for ch in stem if ch.isalpha())
 
     @classmethod
+    @functools.cache
     def load(cls, dic_path: str, min_stem_length: int = 4) -> HunspellWords:
+        """Read-only once loaded: one copy per process, however many operators ask."""
         aff_path = os.path.splitext(dic_path)[0] + ".aff"
         encoding = aff_encoding(aff_path)
         return cls(load_stems(dic_path, encoding), load_suffix_rules(aff_path, encoding), min_stem_length)

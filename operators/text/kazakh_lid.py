@@ -32,7 +32,6 @@ Every decision records its evidence (`lang_evidence`, JSON).
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -121,10 +120,6 @@ NOT_KAZAKH_LETTER = re.compile(f"[^\\W\\d_{''.join(sorted(KAZAKH))}]")
 KAZAKH_MARKED = re.compile(f"[{''.join(sorted(EXTRA_LETTERS['kk']))}]")
 
 
-# Read-only once loaded: one copy per process, however many operators ask.
-load_words = functools.cache(HunspellWords.load)
-
-
 @dataclass
 class Letters:
     words: list[str]
@@ -172,7 +167,7 @@ class KazakhDecision:
     def __init__(self, dictionaries: dict[str, str] | None = None, kk_min_stem_length: int = 4,
                  ngrams: CharNgramModel | None | bool = True, rank: Callable[[str], list] | None = None):
         paths = HUNSPELL if dictionaries is None else dictionaries
-        self.words = {lang: load_words(path, kk_min_stem_length)
+        self.words = {lang: HunspellWords.load(path, kk_min_stem_length)
                       for lang, path in paths.items() if path and os.path.exists(path)}
         self.kazakh_words = (KazakhWords(self.words["kk"], self.words["ru"], os.path.splitext(paths["kk"])[0] + ".aff")
                              if {"kk", "ru"} <= set(self.words) else None)
@@ -262,7 +257,7 @@ class KazakhDecision:
         a language with a word list, and lid.176 must have seen Kazakh in the text at least
         as much as Kyrgyz, which no word list here covers."""
         p_lid = dict(ranked)
-        if (self.kazakh_words is None or ranked[0][0] not in self.words
+        if (self.kazakh_words is None or not ranked or ranked[0][0] not in self.words
                 or "kk" not in p_lid or p_lid["kk"] < p_lid.get("ky", 0.0)):
             return None
         words = letters.words[:MAX_WORDS]

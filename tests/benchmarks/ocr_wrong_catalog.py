@@ -128,7 +128,8 @@ def main() -> None:
     }
     print(C.md_table(["", "value"], [[k, v] for k, v in result["cer"].items()]))
     print(result)
-    path = C.write_results(NAME + ("" if args.dpi == 300 else f"_{args.dpi}dpi"), {"benchmark": NAME, "machine": C.machine(), "dpi": args.dpi, **result})
+    path = C.write_results(NAME + ("" if args.dpi == 300 else f"_{args.dpi}dpi"),
+                           {"benchmark": NAME, "machine": C.machine(), "dpi": args.dpi, **result})
     print(f"\nresults: {path.relative_to(C.REPO)}")
 
 
