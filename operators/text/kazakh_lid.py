@@ -209,7 +209,7 @@ class KazakhDecision:
             evidence["dict"] = hits = self.hits(letters.words, strict, lid)
             return hits
 
-        if not letters.words:
+        if not letters.words or not ranked:  # no words, or nothing lid.176 could rank
             return answer(lid, lid_score, "lid176")
         kazakh_letters = letters.extras & EXTRA_LETTERS["kk"]
         if lid == "kk":
@@ -257,7 +257,7 @@ class KazakhDecision:
         a language with a word list, and lid.176 must have seen Kazakh in the text at least
         as much as Kyrgyz, which no word list here covers."""
         p_lid = dict(ranked)
-        if (self.kazakh_words is None or not ranked or ranked[0][0] not in self.words
+        if (self.kazakh_words is None or ranked[0][0] not in self.words
                 or "kk" not in p_lid or p_lid["kk"] < p_lid.get("ky", 0.0)):
             return None
         words = letters.words[:MAX_WORDS]
