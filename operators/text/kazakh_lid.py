@@ -20,6 +20,10 @@ with its loans and their Kazakh endings (kazakh_words.py: "Конфигурац�
 "Презентация режимі"); on a tie in a short text, the known words alone are put to lid.176
 and the n-gram model, since a name beside them ("клингон тілі") is no evidence.
 
+Cyrillic Uzbek writes қ ғ too, and lid.176 calls it Russian: where the letters rule out
+lid.176's label, or a long text labelled kk has more words Uzbek's list knows than Kazakh
+explains, the word lists give the label.
+
 Short texts (labels, headlines: fewer than LONG_WORDS words) have too few letters for
 that, and lid.176 is least sure on them. There a character n-gram model built from word
 lists (char_ngrams.py: kk ru uk be mn uz tt ba) says how each language would spell the
@@ -89,6 +93,7 @@ NGRAM_KK_SURE = 0.8  # the model must be this sure of Kazakh to overrule lid.176
 LID_UNSURE = 0.9  # ... and lid.176 less sure than this of a label Kazakh's letters allow
 NGRAM_RIVAL_SURE = 0.98  # the model this sure of a rival (and of not-Kazakh) to take a kk label back
 NGRAM_KK_NONE = 0.01
+MIN_LISTED_SHARE = 4  # a list that knows a quarter of the words (hunspell-uz has few loans)
 MIN_WORD_OF_EVIDENCE = 4  # letters of a word that can tip the word lists' count to Kazakh
 LID_KK_SEEN_LONG = 0.2  # lid.176's kk share that lets word lists reconsider a long text's label
 LID_RIVAL_PLAUSIBLE = 0.05  # ... where lid.176 gave that rival at least this much
@@ -143,17 +148,19 @@ class Letters:
         return bool(self.extras & RARE_ELSEWHERE)
 
     def kazakh_possible(self) -> bool:
-        # Ukrainian (є ї ґ), Bashkir (ҡ ҙ ҫ), Tatar (җ) text has such letters in many words;
-        # a Kazakh text only in a few (a quoted name, a stray word), far fewer than its own.
-        if self.foreign_share < 0.02 or (self.foreign_share < 0.1 and self.foreign_share * 4 < self.marked_share):
+        # Ukrainian (є ї ґ), Uzbek (ў ҳ), Bashkir (ҡ ҙ ҫ), Tatar (җ) text has such letters in
+        # many words; a Kazakh text only in a few (a quoted name, a stray word), far fewer
+        # than words with a Kazakh letter those languages lack (і beside a Ukrainian є is
+        # no such letter, nor қ ғ beside an Uzbek ў).
+        if self.foreign_share < 0.02:
             return True
-        # A short text: more words with a Kazakh letter that the foreign letters' languages
-        # lack (қ ұ і beside a Bashkir ҡ) than words with the foreign letters.
         foreign = self.extras - EXTRA_LETTERS["kk"]
         theirs = frozenset().union(*(own for own in EXTRA_LETTERS.values() if own & foreign))
         only_kazakh = EXTRA_LETTERS["kk"] - theirs
         kazakh_words = sum(1 for w in self.words if only_kazakh.intersection(w))
         foreign_words = sum(1 for w in self.words if foreign.intersection(w))
+        if self.foreign_share < 0.1:
+            return foreign_words * 2 < kazakh_words
         return kazakh_words > foreign_words
 
     def looks_kazakh_long(self) -> bool:
@@ -175,16 +182,54 @@ class KazakhDecision:
         self.ngrams = CharNgramModel.bundled() if ngrams is True else ngrams or None
         self.rank = rank  # lid.176's ranking of another text (FastTextLangID.ranked)
 
-    def hits(self, words: list[str], strict: bool = False, label: str = "") -> dict[str, float]:
-        """Share of the words that Kazakh's, Russian's, Ukrainian's and the label's
-        dictionary know. Kazakh stacks suffixes beyond hunspell-kk's rules, so a Kazakh word
-        may merely start with a known stem unless `strict`; other words must always be
-        stems or their inflections (else "алгоритмі" would be Russian because "алгоритм" is)."""
-        sample = words[:MAX_WORDS]
+    def hits(self, letters: Letters, strict: bool = False, label: str = "") -> dict[str, float]:
+        """Share of the words that Kazakh's dictionary knows, and the label's, and those of
+        Russian, Ukrainian and every language whose letters the text allows. Kazakh stacks
+        suffixes beyond hunspell-kk's rules, so a Kazakh word may merely start with a known
+        stem unless `strict`; other words must always be stems or their inflections (else
+        "алгоритмі" would be Russian because "алгоритм" is)."""
+        sample = letters.words[:MAX_WORDS]
         if not sample:
             return {}
         return {lang: round(sum(known.knows(w, lang == "kk" and not strict) for w in sample) / len(sample), 3)
-                for lang, known in self.words.items() if lang in ("kk", "ru", "uk", label)}
+                for lang, known in self.words.items()
+                if lang in ("kk", "ru", "uk", label) or not letters.rules_out(lang)}
+
+    def explained_share(self, letters: Letters) -> float:
+        words = letters.words[:MAX_WORDS]
+        if self.kazakh_words is None or not words:
+            return 1.0
+        return sum(map(self.kazakh_words.explains, words)) / len(words)
+
+    def better_known(self, letters: Letters) -> str | None:
+        """The language, among those the letters allow, whose word list knows more of the
+        words than Kazakh explains: Uzbek has қ ғ, and lid.176 hardly knows Cyrillic Uzbek."""
+        words = letters.words[:MAX_WORDS]
+        if self.kazakh_words is None or not words:
+            return None
+        known = {lang: sum(lists.knows(w, stem_prefixes=False) for w in words)
+                 for lang, lists in self.words.items() if lang != "kk" and not letters.rules_out(lang)}
+        best = max(known, key=known.get, default=None)
+        return best if best and known[best] > sum(map(self.kazakh_words.explains, words)) else None
+
+    def listed_fit(self, letters: Letters, label: str) -> str | None:
+        """Where the letters rule lid.176's label out (Cyrillic Uzbek, which lid.176 calls
+        Russian): the language other than Kazakh whose letters the text allows and whose word
+        list knows more of its words than any other list, the label's included (a Russian
+        text quoting a Kazakh name keeps its label)."""
+        words = letters.words[:MAX_WORDS]
+        known = {lang: sum(lists.knows(w, stem_prefixes=False) for w in words)
+                 for lang, lists in self.words.items()
+                 if lang == label or lang != "kk" and not letters.rules_out(lang)}
+        ranked = sorted(known.items(), key=lambda kv: -kv[1])
+        if (not ranked or ranked[0][0] == label or len(ranked) > 1 and ranked[1][1] == ranked[0][1]
+                or ranked[0][1] * MIN_LISTED_SHARE < len(words)):
+            return None
+        return ranked[0][0]
+
+    @staticmethod
+    def best_rival(hits: dict[str, float]) -> float:
+        return max((share for lang, share in hits.items() if lang != "kk"), default=0.0)
 
     def decide(self, ranked: list[tuple[str, float]], text: str) -> tuple[str, float, str]:
         lid, lid_score = ranked[0] if ranked else ("und", 0.0)
@@ -195,6 +240,8 @@ class KazakhDecision:
         long = len(letters.words) >= LONG_WORDS
 
         def answer(lang: str, score: float, rule: str) -> tuple[str, float, str]:
+            if lang not in ("kk", "und") and letters.rules_out(lang) and (fits := self.listed_fit(letters, lang)):
+                lang, score, rule = fits, dict(ranked).get(fits, 0.5), f"letters rule out {lang}; {fits} words"
             evidence["rule"] = rule
             evidence.pop("_posteriors", None)
             return lang, round(min(score, 1.0), 4), json.dumps(evidence, ensure_ascii=False)
@@ -203,10 +250,11 @@ class KazakhDecision:
             for lang, p in ranked:
                 if lang != "kk" and not letters.rules_out(lang):
                     return answer(lang, p, rule)
-            return answer("und", 0.0, rule)
+            fits = self.listed_fit(letters, "und")
+            return answer(fits, 0.5, f"{rule}; {fits} words") if fits else answer("und", 0.0, rule)
 
         def dictionaries(strict: bool = False) -> dict[str, float]:
-            evidence["dict"] = hits = self.hits(letters.words, strict, lid)
+            evidence["dict"] = hits = self.hits(letters, strict, lid)
             return hits
 
         if not letters.words or not ranked:  # no words, or nothing lid.176 could rank
@@ -217,6 +265,8 @@ class KazakhDecision:
                 return alternative("letters not Kazakh")
             if long and not letters.extras & KAZAKH_CORE:
                 return alternative("long text without қ ұ і")
+            if long and (rival := self.better_known(letters)):
+                return answer(rival, dict(ranked).get(rival, 0.5), f"{rival} knows more of its words than Kazakh explains")
             if not long:
                 return self.short_kazakh_label(ranked, text, letters, evidence, answer)
             return answer("kk", lid_score, "lid176")
@@ -229,10 +279,11 @@ class KazakhDecision:
             if long:
                 # A Russian text quoting Kazakh names has the letters too, in a few words
                 # the Russian dictionary does not know while it knows the rest.
-                if letters.looks_kazakh_long() and hits.get("kk", 1.0) > hits.get(lid, 0.0):
+                if (letters.looks_kazakh_long() and hits.get("kk", 1.0) > self.best_rival(hits)
+                        and not self.better_known(letters)):
                     return answer("kk", max(p_kk, strength), f"letters rule out {lid}")
-                return answer(lid, lid_score, "lid176")
-            if hits.get("kk", 0.0) >= max(hits.get(lid, 0.0), 0.5) and not self.spelt_kyrgyz(letters, evidence):
+            elif (hits.get("kk", 0.0) >= max(self.best_rival(hits), 0.5) and self.explained_share(letters) >= 0.5
+                    and not self.spelt_kyrgyz(letters, evidence)):
                 return answer("kk", max(p_kk, strength), f"letters rule out {lid}; kk words")
         elif not long and p_kk > 0 and lid in self.words:
             # A short text in letters Kazakh shares with the label ("дат тілі" read as uk):

@@ -8,7 +8,8 @@ to word lists, and lid.176 calls it one or the other. Kazakh explains every word
 
 A word is explained by Kazakh when hunspell-kk knows it (a stem, or a stem with one of its
 suffix rules), when it is a Kazakh or Russian stem followed by one to three Kazakh endings
-in harmony with the stem's last vowel, or when it is a Russian word form (a loan as is).
+in harmony with the stem's last vowel, or when it is a Russian word in its base form (a
+loan as is: Kazakh borrows "файл", not "файлами" or "сообщил").
 The endings are hunspell-kk's suffixes plus the nominal and verbal endings below, every
 harmony and assimilation variant written out (a grammar's inventory, not learned text).
 """
@@ -92,4 +93,4 @@ class KazakhWords:
     def explains(self, word: str) -> bool:
         word = normalize_word(word)
         return (self.kazakh.knows(word, stem_prefixes=False) or self.stem_with_endings(word)
-                or len(word) >= MIN_LOAN and self.russian.knows(word, stem_prefixes=False))
+                or len(word) >= MIN_LOAN and word in self.russian.stems)

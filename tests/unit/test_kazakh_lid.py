@@ -21,6 +21,13 @@ TATAR_LONG = ("Татарстан Республикасының башкала�
 BASHKIR_LONG = ("Башҡортостан Республикаһының баш ҡалаһы – Өфө ҡалаһы. Унда күп кенә юғары уҡыу йорттары, "
                 "театрҙар һәм музейҙар эшләй. Башҡорт халҡы үҙенең бай тарихы, йырҙары һәм байрамдары "
                 "менән ғорурлана.")
+# Cyrillic Uzbek shares қ ғ with Kazakh and sprinkles ў ҳ over a few words; lid.176 calls it Russian.
+UZBEK_LONG = ("Муаллиф қишлоқ болаларининг ёзги таътили, дарёда чумилиш, боғда мева териш ва катталарга "
+              "ёрдам бериш тўғрисида ёзади. Китобни ёш китобхонлар осон тушунади, чунки унинг тили содда ва "
+              "равон. Дарслик мактаб кутубхоналарига тарқатилади.")
+# Only қ and і of Kazakh's letters, and "тілі" is a Ukrainian word too: lid.176 says uk.
+KAZAKH_LANGUAGE_NAMES = ("қытай тілі, корей тілі, жапон тілі, неміс тілі, испан тілі, итальян тілі, поляк тілі, "
+                         "чех тілі, венгр тілі, фин тілі, швед тілі, дат тілі, грек тілі, араб тілі, парсы тілі")
 RUSSIAN_WITH_KAZAKH_NAMES = ("Вчера в Алматы прошла встреча с писателем Мұхтаром Әуезовым-младшим, на которой "
                              "обсуждали историю города, его архитектуру и планы по восстановлению старых зданий "
                              "в центре, а также новые маршруты общественного транспорта.")
@@ -33,6 +40,7 @@ def lid():
 
 @pytest.mark.parametrize("text, expected", [
     (KAZAKH_LONG, "kk"), (UKRAINIAN_LONG, "uk"), (KYRGYZ_LONG, "ky"), (RUSSIAN_WITH_KAZAKH_NAMES, "ru"),
+    (UZBEK_LONG, "uz"),
 ])
 def test_long_texts_keep_their_language(lid, text, expected):
     lang, score, script, evidence = lid.identify_with_evidence(text)
@@ -47,6 +55,28 @@ def test_neighbours_are_never_made_kazakh(lid, text):
     decision = lid.kazakh
     lang, _, evidence = decision.decide([("kk", 0.9), ("ky", 0.05), ("tt", 0.03), ("ba", 0.01), ("uk", 0.01)], text)
     assert lang != "kk", evidence
+
+
+def test_long_kazakh_with_few_of_its_letters_is_kazakh_when_its_words_are():
+    decision = KazakhDecision()
+    lang, _, evidence = decision.decide([("uk", 0.52), ("kk", 0.44), ("be", 0.02)], KAZAKH_LANGUAGE_NAMES)
+    assert lang == "kk", evidence
+    assert json.loads(evidence)["rule"] == "Kazakh explains more of its words than uk"
+
+
+def test_uzbek_is_never_kazakh_for_its_shared_letters(lid):
+    decision = lid.kazakh
+    # lid.176 even said kk: the Uzbek word list knows more of the words than Kazakh explains.
+    lang, _, evidence = decision.decide([("kk", 0.3), ("ru", 0.2), ("ba", 0.1)], UZBEK_LONG)
+    assert lang == "uz", evidence
+    for short in ("Шарқий Туркистон", "қизил олма"):
+        assert lid.identify(short)[0] == "uz", short
+
+
+def test_russian_headline_with_kazakh_names_stays_russian(lid):
+    for text in ("Ақмола облысының әкімдігі сообщил о ремонте дорог в районе Шортанды и Бурабай",
+                 "Президент Қасым-Жомарт Тоқаев провёл совещание в Астане с членами правительства"):
+        assert lid.identify(text)[0] == "ru", text
 
 
 def test_letters_overrule_an_impossible_label():
