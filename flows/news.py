@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
-from flows.runtime import log
+from flows.runtime import SMALL_CLUSTER_CPUS, log
 from flows.storage import Storage, is_s3, join
 from operators.base import rows_to_table
 from operators.documents import error_document
@@ -426,10 +426,15 @@ def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
     import ray
 
     ext = cfg.news.extract
+    pointers = ray.data.from_items([{"warc_file": f} for f in files], override_num_blocks=max(1, len(files)))
+    # Ray Data reserves CPUs per operator; on a small machine that ran extraction one task
+    # at a time (half of a 2-core machine idle: tests/benchmarks/news_extract.py). These are
+    # plain tasks, which need no reservation to get their turn.
+    if ray.cluster_resources().get("CPU", 0) < SMALL_CLUSTER_CPUS:
+        pointers.context.op_resource_reservation_enabled = False
     return (
-        ray.data.from_items([{"warc_file": f} for f in files], override_num_blocks=max(1, len(files)))
-        .map_batches(IndexWarc(storage), batch_size=1, batch_format="pyarrow")
-        # One WARC file holds thousands of records: split its pointers into small blocks
+        pointers.map_batches(IndexWarc(storage), batch_size=1, batch_format="pyarrow")
+        # One WARC file holds thousands of records: split its pointers into blocks
         # (streaming, no barrier) so extraction spreads over every CPU, not one per file.
         .repartition(target_num_rows_per_block=ext.records_per_block)
         .map_batches(ExtractWarcRecords(storage, cfg.news.max_bytes, ext.include_tables, ext.favor_precision),

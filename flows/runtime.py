@@ -11,6 +11,8 @@ from typing import Callable, TypeVar
 from omegaconf import DictConfig
 
 T = TypeVar("T")
+# Below this many CPUs Ray Data's per-operator CPU reservation idles too much of the cluster.
+SMALL_CLUSTER_CPUS = 8
 
 
 def log(message: str) -> None:
