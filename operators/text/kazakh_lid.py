@@ -201,29 +201,30 @@ class KazakhDecision:
             return 1.0
         return sum(map(self.kazakh_words.explains, words)) / len(words)
 
+    def known_counts(self, letters: Letters, label: str = "") -> dict[str, int]:
+        """How many of the words each list knows (no stem guessing), for the label and every
+        language but Kazakh whose letters the text allows."""
+        words = letters.words[:MAX_WORDS]
+        return {lang: sum(lists.knows(w, stem_prefixes=False) for w in words)
+                for lang, lists in self.words.items()
+                if lang == label or lang != "kk" and not letters.rules_out(lang)}
+
     def better_known(self, letters: Letters) -> str | None:
         """The language, among those the letters allow, whose word list knows more of the
         words than Kazakh explains: Uzbek has қ ғ, and lid.176 hardly knows Cyrillic Uzbek."""
-        words = letters.words[:MAX_WORDS]
-        if self.kazakh_words is None or not words:
+        if self.kazakh_words is None or not (known := self.known_counts(letters)):
             return None
-        known = {lang: sum(lists.knows(w, stem_prefixes=False) for w in words)
-                 for lang, lists in self.words.items() if lang != "kk" and not letters.rules_out(lang)}
-        best = max(known, key=known.get, default=None)
-        return best if best and known[best] > sum(map(self.kazakh_words.explains, words)) else None
+        best = max(known, key=known.get)
+        return best if known[best] > sum(map(self.kazakh_words.explains, letters.words[:MAX_WORDS])) else None
 
     def listed_fit(self, letters: Letters, label: str) -> str | None:
         """Where the letters rule lid.176's label out (Cyrillic Uzbek, which lid.176 calls
         Russian): the language other than Kazakh whose letters the text allows and whose word
         list knows more of its words than any other list, the label's included (a Russian
         text quoting a Kazakh name keeps its label)."""
-        words = letters.words[:MAX_WORDS]
-        known = {lang: sum(lists.knows(w, stem_prefixes=False) for w in words)
-                 for lang, lists in self.words.items()
-                 if lang == label or lang != "kk" and not letters.rules_out(lang)}
-        ranked = sorted(known.items(), key=lambda kv: -kv[1])
+        ranked = sorted(self.known_counts(letters, label).items(), key=lambda kv: -kv[1])
         if (not ranked or ranked[0][0] == label or len(ranked) > 1 and ranked[1][1] == ranked[0][1]
-                or ranked[0][1] * MIN_LISTED_SHARE < len(words)):
+                or ranked[0][1] * MIN_LISTED_SHARE < len(letters.words[:MAX_WORDS])):
             return None
         return ranked[0][0]
 
