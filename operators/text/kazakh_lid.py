@@ -134,11 +134,12 @@ class Letters:
 
     @classmethod
     def of(cls, text: str) -> Letters:
-        words = [w.lower().translate(KAZAKH_VARIANTS) for w in WORD.findall(text)]
+        words = WORD.findall(text.lower().translate(KAZAKH_VARIANTS))
         letters = frozenset(ch for ch in set("".join(words)) if ch.isalpha())
         n = len(words) or 1
-        foreign = sum(1 for w in words if NOT_KAZAKH_LETTER.search(w))
-        marked = sum(1 for w in words if KAZAKH_MARKED.search(w))
+        # Each word is searched only when the text has such letters at all (most has none).
+        foreign = sum(1 for w in words if NOT_KAZAKH_LETTER.search(w)) if letters - KAZAKH else 0
+        marked = sum(1 for w in words if KAZAKH_MARKED.search(w)) if letters & EXTRA_LETTERS["kk"] else 0
         return cls(words, letters - RUSSIAN, foreign / n, marked / n)
 
     def rules_out(self, lang: str) -> bool:
