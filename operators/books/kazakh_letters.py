@@ -6,6 +6,9 @@ tests/benchmarks/ocr_eval.py). A word is repaired only when
 
   - the Russian word list does not know it (Russian words in a Kazakh text are never
     touched), nor the Kazakh list as a whole word (a stem, or a stem with a suffix rule),
+    nor is it a Kazakh stem of four letters or more with Kazakh endings in harmony
+    (kazakh_words.py): "қуатын", "жеңілдіктерін" are accusatives that hunspell-kk's rules
+    do not make, and "repairing" them gave the possessives "қуатың", "жеңілдіктерің";
   - replacing at most `max_changes` of its look-alike letters makes a word the Kazakh list
     accounts for further (`HunspellWords.coverage`: whole word, else the longest stem it
     starts with) than the word as read, and exactly one replacement does so best.
@@ -22,7 +25,8 @@ from __future__ import annotations
 import itertools
 import re
 
-from operators.text.dictionary import HunspellWords
+from operators.text.dictionary import HunspellWords, normalize_word
+from operators.text.kazakh_words import KazakhWords
 
 # What OCR reads → the Kazakh letters it may stand for.
 LOOK_ALIKES = {
@@ -34,16 +38,21 @@ WORD = re.compile(r"[\u0400-\u04ffa-zA-Z]+")
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 SHAPE_OF_H = re.compile(r"(?<=[\u0400-\u04ff])h|h(?=[\u0400-\u04ff])|(?<=[а-яёәғқңөұүһі])В")
 MAX_POSITIONS = 8  # a word with more look-alike letters has too many readings to trust one
+MIN_READ_STEM = 4  # a shorter stem with endings matches misreadings by chance ("көн"+"і"+"лі" for "көңілі")
 
 
 class KazakhLetterRepair:
-    def __init__(self, kazakh: HunspellWords, russian: HunspellWords | None = None, max_changes: int = 2):
+    def __init__(self, kazakh: HunspellWords, russian: HunspellWords | None = None, max_changes: int = 2,
+                 kazakh_words: KazakhWords | None = None):
         self.kazakh, self.russian, self.max_changes = kazakh, russian, max_changes
+        self.kazakh_words = kazakh_words
 
     @classmethod
     def load(cls, kazakh_dic: str, russian_dic: str | None = None, max_changes: int = 2) -> KazakhLetterRepair:
-        return cls(HunspellWords.load(kazakh_dic), HunspellWords.load(russian_dic) if russian_dic else None,
-                   max_changes)
+        kazakh = HunspellWords.load(kazakh_dic)
+        russian = HunspellWords.load(russian_dic) if russian_dic else None
+        words = KazakhWords(kazakh, russian, kazakh_dic.removesuffix(".dic") + ".aff") if russian else None
+        return cls(kazakh, russian, max_changes, words)
 
     def repair_word(self, word: str) -> str:
         if len(word) < 3 or not CYRILLIC.search(word):
@@ -54,6 +63,8 @@ class KazakhLetterRepair:
         as_read = self.kazakh.coverage(word)
         positions = [i for i, ch in enumerate(word) if ch in LOOK_ALIKES]
         if as_read == len(word) or not positions or len(positions) > MAX_POSITIONS:
+            return word
+        if self.kazakh_words is not None and self.kazakh_words.stem_with_endings(normalize_word(word), MIN_READ_STEM):
             return word
         for changes in range(1, self.max_changes + 1):
             best, found = as_read, set()

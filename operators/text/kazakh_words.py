@@ -80,8 +80,8 @@ class KazakhWords:
 
         return splits(0, MAX_ENDINGS)
 
-    def stem_with_endings(self, word: str) -> bool:
-        for cut in range(len(word) - 1, MIN_STEM - 1, -1):
+    def stem_with_endings(self, word: str, min_stem: int = MIN_STEM) -> bool:
+        for cut in range(len(word) - 1, min_stem - 1, -1):
             stem, tail = word[:cut], word[cut:]
             # A loan ending in ь drops it before an ending: "стиль" → "стилдер".
             known = stem in self.kazakh.stems or cut >= MIN_LOAN_STEM and (
