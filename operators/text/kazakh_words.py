@@ -58,6 +58,12 @@ def in_harmony(stem: str, tail: str) -> bool:
     return vowels <= (BACK if last in BACK else FRONT)
 
 
+def harmonic_part(tail: str) -> str:
+    """The endings that follow the stem's harmony: мен/бен/пен ("with") come last and keep
+    their е after any stem ("компаниямен", "балаларымен")."""
+    return tail[:-3] if tail.endswith(("мен", "бен", "пен")) else tail
+
+
 class KazakhWords:
     def __init__(self, kazakh: HunspellWords, russian: HunspellWords, aff_path: str):
         self.kazakh, self.russian = kazakh, russian
@@ -86,7 +92,7 @@ class KazakhWords:
             # A loan ending in ь drops it before an ending: "стиль" → "стилдер".
             known = stem in self.kazakh.stems or cut >= MIN_LOAN_STEM and (
                 stem in self.russian.stems or stem + "ь" in self.russian.stems)
-            if known and in_harmony(stem, tail) and self.chain_of_endings(tail):
+            if known and in_harmony(stem, harmonic_part(tail)) and self.chain_of_endings(tail):
                 return True
         return False
 
