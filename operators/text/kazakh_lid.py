@@ -93,7 +93,7 @@ NGRAM_KK_SURE = 0.8  # the model must be this sure of Kazakh to overrule lid.176
 LID_UNSURE = 0.9  # ... and lid.176 less sure than this of a label Kazakh's letters allow
 NGRAM_RIVAL_SURE = 0.98  # the model this sure of a rival (and of not-Kazakh) to take a kk label back
 NGRAM_KK_NONE = 0.01
-MIN_LISTED_SHARE = 4  # a list that knows a quarter of the words (hunspell-uz has few loans)
+MIN_LISTED_SHARE = 0.25  # of the words a list must know to take a label (hunspell-uz has few loans)
 MIN_WORD_OF_EVIDENCE = 4  # letters of a word that can tip the word lists' count to Kazakh
 LID_KK_SEEN_LONG = 0.2  # lid.176's kk share that lets word lists reconsider a long text's label
 LID_RIVAL_PLAUSIBLE = 0.05  # ... where lid.176 gave that rival at least this much
@@ -196,11 +196,15 @@ class KazakhDecision:
                 for lang, known in self.words.items()
                 if lang in ("kk", "ru", "uk", label) or not letters.rules_out(lang)}
 
+    def explained_words(self, letters: Letters) -> list[str]:
+        """The words (of the first MAX_WORDS) Kazakh explains, loans and their endings included."""
+        return [w for w in letters.words[:MAX_WORDS] if self.kazakh_words.explains(w)]
+
     def explained_share(self, letters: Letters) -> float:
         words = letters.words[:MAX_WORDS]
         if self.kazakh_words is None or not words:
             return 1.0
-        return sum(map(self.kazakh_words.explains, words)) / len(words)
+        return len(self.explained_words(letters)) / len(words)
 
     def known_counts(self, letters: Letters, label: str = "") -> dict[str, int]:
         """How many of the words each list knows (no stem guessing), for the label and every
@@ -216,7 +220,7 @@ class KazakhDecision:
         if self.kazakh_words is None or not (known := self.known_counts(letters)):
             return None
         best = max(known, key=known.get)
-        return best if known[best] > sum(map(self.kazakh_words.explains, letters.words[:MAX_WORDS])) else None
+        return best if known[best] > len(self.explained_words(letters)) else None
 
     def listed_fit(self, letters: Letters, label: str) -> str | None:
         """Where the letters rule lid.176's label out (Cyrillic Uzbek, which lid.176 calls
@@ -225,7 +229,7 @@ class KazakhDecision:
         text quoting a Kazakh name keeps its label)."""
         ranked = sorted(self.known_counts(letters, label).items(), key=lambda kv: -kv[1])
         if (not ranked or ranked[0][0] == label or len(ranked) > 1 and ranked[1][1] == ranked[0][1]
-                or ranked[0][1] * MIN_LISTED_SHARE < len(letters.words[:MAX_WORDS])):
+                or ranked[0][1] < MIN_LISTED_SHARE * len(letters.words[:MAX_WORDS])):
             return None
         return ranked[0][0]
 
@@ -235,7 +239,8 @@ class KazakhDecision:
 
     def decide(self, ranked: list[tuple[str, float]], text: str) -> tuple[str, float, str]:
         lid, lid_score = ranked[0] if ranked else ("und", 0.0)
-        p_kk = dict(ranked).get("kk", 0.0)
+        p_lid = dict(ranked)
+        p_kk = p_lid.get("kk", 0.0)
         letters = Letters.of(text)
         evidence = {"lid176": [[lang, round(p, 3)] for lang, p in ranked[:3]],
                     "extras": "".join(sorted(letters.extras)), "marked": round(letters.marked_share, 3)}
@@ -243,7 +248,7 @@ class KazakhDecision:
 
         def answer(lang: str, score: float, rule: str) -> tuple[str, float, str]:
             if lang not in ("kk", "und") and letters.rules_out(lang) and (fits := self.listed_fit(letters, lang)):
-                lang, score, rule = fits, dict(ranked).get(fits, 0.5), f"letters rule out {lang}; {fits} words"
+                lang, score, rule = fits, p_lid.get(fits, 0.5), f"letters rule out {lang}; {fits} words"
             evidence["rule"] = rule
             evidence.pop("_posteriors", None)
             return lang, round(min(score, 1.0), 4), json.dumps(evidence, ensure_ascii=False)
@@ -268,7 +273,7 @@ class KazakhDecision:
             if long and not letters.extras & KAZAKH_CORE:
                 return alternative("long text without қ ұ і")
             if long and (rival := self.better_known(letters)):
-                return answer(rival, dict(ranked).get(rival, 0.5), f"{rival} knows more of its words than Kazakh explains")
+                return answer(rival, p_lid.get(rival, 0.5), f"{rival} knows more of its words than Kazakh explains")
             if not long:
                 return self.short_kazakh_label(ranked, text, letters, evidence, answer)
             return answer("kk", lid_score, "lid176")
@@ -316,7 +321,7 @@ class KazakhDecision:
         words = letters.words[:MAX_WORDS]
         if len(words) >= LONG_WORDS and p_lid["kk"] < LID_KK_SEEN_LONG:
             return None
-        explained = [w for w in words if self.kazakh_words.explains(w)]
+        explained = self.explained_words(letters)
         if len(explained) * 2 < len(words):
             return None
         others = {lang: sum(known.knows(w, stem_prefixes=False) for w in words)
@@ -413,7 +418,7 @@ class KazakhDecision:
                 and p_lid.get("ky", 0.0) <= p_lid.get("kk", 0.0)
                 and (lid_score < LID_UNSURE or kazakh_letters and letters.rules_out(lid))
                 and not self.words_are_the_labels(lid, letters.words)):
-            return answer("kk", max(dict(ranked).get("kk", 0.0), p_kk / 2 + 0.1), f"short text; spelt as kk, not {lid}")
+            return answer("kk", max(p_lid.get("kk", 0.0), p_kk / 2 + 0.1), f"short text; spelt as kk, not {lid}")
         if max(posteriors.values()) < NGRAM_KK_SURE or lid_score < 0.5:
             evidence["confidence"] = "low"
         return answer(lid, lid_score, "lid176")
