@@ -30,6 +30,7 @@ from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.images import image_pages, load_image_page
 from operators.books.kazakh_letters import KazakhLetterRepair
+from operators.books.latin_acronyms import LatinAcronyms
 from operators.books.ledger import current_page_rows
 from operators.books.ocr import OcrPage, engine_versions
 from operators.books.page_files import (INDEX_COLUMNS, PageFile, PageJournal, compacted_name, done_pages_of,
@@ -156,8 +157,11 @@ class OcrPages:
             self.language = PageLanguage(FastTextLangID(check["model_path"], kazakh_check=False),
                                          tuple(check["candidates"]), check["min_letters"], check["dictionaries"])
         repair = ocr["letter_repair"]
-        self.letters = KazakhLetterRepair.load(repair["kazakh"], repair["russian"], repair["max_changes"]) \
-            if repair["enabled"] else None
+        self.letters = self.acronyms = None
+        if repair["enabled"]:
+            self.letters = KazakhLetterRepair.load(repair["kazakh"], repair["russian"], repair["max_changes"])
+            if repair["english"]:
+                self.acronyms = LatinAcronyms.load(repair["english"], repair["kazakh"])
 
     def _engine(self, language: str | None) -> OcrPage:
         engine = "tesseract" if language == "kk" else self.ocr["engine"]
@@ -239,14 +243,18 @@ class OcrPages:
         reason = f"{why}, OCR'd for {page['language'] or 'no catalog language'} ({languages})"
         return keep_better(read, second_read, [first, second], reason)
 
-
     def _repaired(self, row: dict) -> dict:
-        """Kazakh pages (by their text, else by the catalog) with misread letters repaired."""
+        """Misread letters repaired: Kazakh look-alikes on Kazakh pages (by their text, else by
+        the catalog), Latin acronyms read in Cyrillic on every page."""
         kazakh = row.get("detected_language") == "kk" or (row.get("detected_language") is None
                                                           and row["language"] == "kk")
-        if self.letters is None or row["error"] is not None or not kazakh:
+        repairs = [repair for repair in (self.letters if kazakh else None, self.acronyms) if repair is not None]
+        if row["error"] is not None or not repairs:
             return row
-        text, repaired = self.letters(row["text"])
+        text, repaired = row["text"], 0
+        for repair in repairs:
+            text, count = repair(text)
+            repaired += count
         return {**row, "text": text, "letters_repaired": repaired}
 
 

@@ -49,16 +49,20 @@ def aff_encoding(aff_path: str) -> str:
     return match.group(1) if match else "utf-8"
 
 
-def load_stems(dic_path: str, encoding: str) -> dict[str, str]:
-    """Lowercased stem → its affix flags (first line is the entry count; flags after '/')."""
+def dic_entries(dic_path: str, encoding: str) -> list[tuple[str, str]]:
+    """(stem as written, its affix flags) per entry (first line is the entry count; flags after '/')."""
     lines = _read_lines(dic_path, encoding)
     if lines and lines[0].strip().isdigit():
         lines = lines[1:]
+    entries = (line.split("\t", 1)[0].strip().partition("/") for line in lines)
+    return [(stem, flags) for stem, _, flags in entries if stem]
+
+
+def load_stems(dic_path: str, encoding: str) -> dict[str, str]:
+    """Lowercased stem → its affix flags."""
     stems: dict[str, str] = defaultdict(str)
-    for line in lines:
-        stem, _, flags = line.split("\t", 1)[0].strip().partition("/")
-        if stem:
-            stems[normalize_stem(stem)] += flags
+    for stem, flags in dic_entries(dic_path, encoding):
+        stems[normalize_stem(stem)] += flags
     return dict(stems)
 
 
