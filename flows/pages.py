@@ -245,17 +245,22 @@ class OcrPages:
 
     def _repaired(self, row: dict) -> dict:
         """Misread letters repaired: Kazakh look-alikes on Kazakh pages (by their text, else by
-        the catalog), Latin acronyms read in Cyrillic on every page."""
-        kazakh = row.get("detected_language") == "kk" or (row.get("detected_language") is None
-                                                          and row["language"] == "kk")
-        repairs = [repair for repair in (self.letters if kazakh else None, self.acronyms) if repair is not None]
-        if row["error"] is not None or not repairs:
+        the catalog) and in the Kazakh paragraphs of other pages; Latin acronyms read in
+        Cyrillic on every page."""
+        if row["error"] is not None or not row["text"]:
             return row
-        text, repaired = row["text"], 0
-        for repair in repairs:
-            text, count = repair(text)
-            repaired += count
-        return {**row, "text": text, "letters_repaired": repaired}
+        text, repaired = row["text"], None
+        detected = row.get("detected_language")
+        if self.letters is not None:
+            if detected == "kk" or (detected is None and row["language"] == "kk"):
+                text, repaired = self.letters(text)
+            elif detected is not None and self.language is not None:
+                text, repaired = self.letters.kazakh_paragraphs(
+                    text, lambda paragraph: self.language.detect(paragraph).language == "kk")
+        if self.acronyms is not None:
+            text, rewritten = self.acronyms(text)
+            repaired = (repaired or 0) + rewritten
+        return row if repaired is None else {**row, "text": text, "letters_repaired": repaired}
 
 
 class ReadAgain(OcrPages):

@@ -17,6 +17,9 @@ hunspell-kk has only 19 words with һ, so һ is also repaired by its shape alone
 Cyrillic word, a Latin h, or a capital В after a lowercase letter ("шаВар"), is һ; neither
 is ever right there in Kazakh or Russian.
 
+A page that is not Kazakh as a whole (a bilingual book's Russian page) has only its Kazakh
+paragraphs repaired (`kazakh_paragraphs`, with the page language check's verdict per paragraph).
+
 Comparing coverage, not mere knowledge, matters because Kazakh stacks suffixes beyond
 the list's rules: "казакстан" starts with the stem "казак", but "қазақстан" is a word.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 
 from operators.text.dictionary import HunspellWords, normalize_word
 from operators.text.kazakh_words import KazakhWords
@@ -37,6 +41,7 @@ LOOK_ALIKES = {
 WORD = re.compile(r"[\u0400-\u04ffa-zA-Z]+")
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 SHAPE_OF_H = re.compile(r"(?<=[\u0400-\u04ff])h|h(?=[\u0400-\u04ff])|(?<=[а-яёәғқңөұүһі])В")
+PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
 MAX_POSITIONS = 8  # a word with more look-alike letters has too many readings to trust one
 MIN_READ_STEM = 4  # a shorter stem with endings matches misreadings by chance ("көн"+"і"+"лі" for "көңілі")
 
@@ -94,3 +99,14 @@ class KazakhLetterRepair:
             return fixed
 
         return WORD.sub(repair, text), count
+
+    def kazakh_paragraphs(self, text: str, is_kazakh: Callable[[str], bool]) -> tuple[str, int]:
+        """A page that is not Kazakh as a whole (a bilingual book's Russian page): the
+        paragraphs (blank-line separated, as OCR writes them) that `is_kazakh` are repaired."""
+        paragraphs = PARAGRAPH_BREAK.split(text)
+        count = 0
+        for i in range(0, len(paragraphs), 2):  # even items: paragraphs; odd: the breaks
+            if is_kazakh(paragraphs[i]):
+                paragraphs[i], repaired = self(paragraphs[i])
+                count += repaired
+        return "".join(paragraphs), count

@@ -36,3 +36,26 @@ def test_a_page_is_repaired_word_by_word_and_counted(repair):
     text, n = repair("Әл-Фараби атындағы Қазақ улттық университеті. Москва и Петербург; эдебиеті мен өнері.")
     assert text == "Әл-Фараби атындағы Қазақ ұлттық университеті. Москва и Петербург; әдебиеті мен өнері."
     assert n == 2
+
+
+def test_on_a_page_that_is_not_kazakh_only_its_kazakh_paragraphs_are_repaired(repair):
+    from operators.books.page_language import PageLanguage
+    from operators.text.langid import FastTextLangID
+
+    language = PageLanguage(FastTextLangID(kazakh_check=False))
+    russian = ("Научная библиотека университета сообщает о начале проекта по оцифровке фонда редких "
+               "книг. На время работ читальный зал будет закрыт, а электронные версии книг будут "
+               "доступны через каталог; улттык и эдебиет здесь не слова.")
+    kazakh = ("Кітапханалардағы кітаптар, ғылыми жумыстар, жаңалықтар жэне тіл мамандары жазған "
+              "нұсқаулық-жауап жұптары бір корпусқа жиналып, тазартылады және қайталанатын "
+              "мәтіндерден арылтылады. Жоба осы мәселені шешу үшін улттық деректердің көлемін арттырады.")
+    page = f"{russian}\n\n{kazakh}\n \n{russian}"
+
+    def is_kazakh(paragraph: str) -> bool:
+        return language.detect(paragraph).language == "kk"
+
+    text, n = repair.kazakh_paragraphs(page, is_kazakh)
+    fixed = kazakh.replace("жумыстар", "жұмыстар").replace("жэне", "және").replace("улттық", "ұлттық")
+    assert text == f"{russian}\n\n{fixed}\n \n{russian}"
+    assert n == 3
+    assert repair.kazakh_paragraphs(russian, is_kazakh) == (russian, 0)
