@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -39,12 +39,12 @@ from operators.news.crawl import CrawlOptions, SiteCrawler, item
 from operators.news.extract import NAME as EXTRACT_NAME
 from operators.news.extract import SOURCE, extract_document, news_columns
 from operators.news.fetch import FetchSettings
-from operators.news.state import FETCH_NAME, CrawlState
+from operators.news.state import FETCH_NAME, CrawlState, PendingFetches, WarcFolder
 from operators.news.fetch_log import FETCH_LOG, FetchCounts
 from operators.news.frontier import Frontier
 from operators.news.urls import SiteScope, canonicalize, site_of
-from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, read_warc_response,
-                                 warc_name, warc_sequence)
+from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, next_sequence,
+                                 read_warc_response, warc_prefix)
 from schemas import CURATION, validate
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
@@ -143,32 +143,19 @@ def save_state(cfg: DictConfig, storage: Storage, state: CrawlState, indexed: li
 
 
 def reconcile(cfg: DictConfig, storage: Storage, state: CrawlState, indexed: list[str]) -> tuple[list[str], dict]:
-    """Removes half-written WARC files and indexes finished ones the state does not know.
+    """Removes half-written WARC files and indexes finished ones the state does not list.
 
     Returns (indexed files, next WARC sequence number per site file prefix)."""
     warc_dir = news_dir(cfg, "warc")
-    files = storage.list_files(warc_dir) if storage.exists(warc_dir) else []
-    next_seq: dict[str, int] = {}
-    known = set(indexed)
-    for uri in files:
-        if uri.endswith(".open"):
-            storage.delete(uri)
-            continue
-        if (parsed := warc_sequence(uri)) is None:
-            continue
-        prefix, seq = parsed
-        next_seq[prefix] = max(next_seq.get(prefix, 0), seq + 1)
-        if uri not in known:
-            added = 0
-            with storage.open_input(uri) as stream:
-                for fields, offset in iter_warc_responses(stream, with_body=False):
-                    if fields["kind"] == "page" and fields["http_status"] == 200:
-                        added += state.record_fetched(fields["url"], {"warc_file": uri, "warc_offset": offset,
-                                                                      "warc_record_id": fields["warc_record_id"]})
-            if added:
-                log(f"news: {added} pages from {os.path.basename(uri)} taken into the crawl state")
-            known.add(uri)
-    return sorted(known), next_seq
+    folder = WarcFolder.of(storage.list_files(warc_dir) if storage.exists(warc_dir) else [], indexed)
+    for uri in folder.half_written:
+        storage.delete(uri)
+    for uri in folder.unlisted:
+        with storage.open_input(uri) as stream:
+            added = state.record_warc_pages(iter_warc_responses(stream, with_body=False), uri)
+        if added:
+            log(f"news: {added} pages from {os.path.basename(uri)} taken into the crawl state")
+    return sorted(set(indexed) | set(folder.unlisted)), folder.next_sequence
 
 
 # ---- the crawl -----------------------------------------------------------------------
@@ -221,23 +208,17 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     inflight: dict = {}  # ref → (site, items, actor index, generation)
     generation = [0] * n_actors
     busy: set[str] = set()
-    uncommitted: dict[str, list[tuple[dict, dict]]] = defaultdict(list)  # site → (item, log) in unpublished WARCs
-    published: set[str] = set()
+    pending = PendingFetches()
     fetch_log = FetchLog(cfg, storage, run_id)
     restarts = 0
 
     def first_sequence(site: str) -> int:
-        return next_seq.get(warc_name(site, 0).rsplit("-", 1)[0], 0)
+        return next_seq.get(warc_prefix(site), 0)
 
     def commit(site: str) -> None:
-        keep = []
-        for work, row in uncommitted[site]:
-            if row["warc_file"] and row["warc_file"] not in published:
-                keep.append((work, row))
-            else:
-                fetch_log.add(row)
-                state.record(row)
-        uncommitted[site] = keep
+        for row in pending.ready(site):
+            fetch_log.add(row)
+            state.record(row)
 
     while inflight or any(frontier.queues[s] for s in frontier.queues if s not in busy):
         for site in sorted(frontier.queues):
@@ -261,29 +242,28 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
                 if generation[index] == gen:
                     generation[index] += 1
                     actors[index] = new_actor()
-                    for lost_site in [s for s in uncommitted if owner(s) == index]:
-                        next_seq[warc_name(lost_site, 0).rsplit("-", 1)[0]] = _next_free(published, lost_site,
-                                                                                         first_sequence(lost_site))
-                        frontier.put_back(lost_site, [w for w, _ in uncommitted[lost_site]])
-                        uncommitted[lost_site] = []
+                    for lost_site in [s for s in pending.sites() if owner(s) == index]:
+                        next_seq[warc_prefix(lost_site)] = next_sequence(pending.published, lost_site,
+                                                                         first_sequence(lost_site))
+                        frontier.put_back(lost_site, pending.lost(lost_site))
                 frontier.put_back(site, batch)
                 log(f"news: fetcher for {site} died ({type(exc).__name__}); retrying its work")
                 continue
-            published.update(reply["published"])
+            pending.publish(reply["published"])
             for result in reply["results"]:
                 row = result["log"]
-                uncommitted[site].append((item(row["url"], row["kind"], row["depth"], row["hint"]), row))
+                pending.add(site, item(row["url"], row["kind"], row["depth"], row["hint"]), row)
                 frontier.counts.update(result["counts"])
                 for work in result["found"]:
                     frontier.add(work)
             commit(site)
     for index, actor in enumerate(actors):
         for files in ray.get(actor.close.remote()).values():
-            published.update(files)
+            pending.publish(files)
         ray.kill(actor)
-    for site in list(uncommitted):
+    for site in pending.sites():
         commit(site)
-    indexed = sorted(set(indexed) | published)
+    indexed = sorted(set(indexed) | pending.published)
 
     fetch_log.flush()
     counts = fetch_log.counts(frontier.counts, known_before)
@@ -294,13 +274,6 @@ def crawl_news(cfg: DictConfig, storage: Storage) -> dict:
     log(f"news: fetched {counts['fetched']} pages, skipped by robots {counts['skipped_robots']}, "
         f"errors {counts['errors']}, {counts['known']} known from earlier runs")
     return counts
-
-
-def _next_free(published: set[str], site: str, default: int) -> int:
-    """The sequence a new writer for `site` starts at: after every file already published."""
-    prefix = warc_name(site, 0).rsplit("-", 1)[0]
-    taken = [parsed[1] for p in published if (parsed := warc_sequence(p)) and parsed[0] == prefix]
-    return max([default, *(seq + 1 for seq in taken)])
 
 
 class FetchLog:

@@ -8,11 +8,16 @@ feeds, seed pages) are never stored: every run reads them again to find new arti
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import pyarrow as pa
 
 from operators.documents import error_document
 from operators.news.extract import SOURCE, news_columns
 from operators.news.urls import site_of, url_key
+from operators.news.warc import warc_sequence
 
 FETCH_NAME = "NewsFetch"  # the reason on rows of pages that could not be fetched
 
@@ -67,6 +72,13 @@ class CrawlState:
                           "status": "fetched", "http_status": 200, "fetched_at": fetched_at, **warc}
         return True
 
+    def record_warc_pages(self, responses: Iterable[tuple[dict, int]], warc_file: str) -> int:
+        """The pages fetched into a finished WARC file the state does not list, from its
+        response records as `iter_warc_responses` gives them; how many were new."""
+        return sum(self.record_fetched(fields["url"], {"warc_file": warc_file, "warc_offset": offset,
+                                                       "warc_record_id": fields["warc_record_id"]})
+                   for fields, offset in responses if fields["kind"] == "page" and fields["http_status"] == 200)
+
     def to_table(self) -> pa.Table:
         rows = sorted(self.rows.values(), key=lambda r: r["key"])
         return pa.Table.from_pylist(rows, schema=STATE)
@@ -82,3 +94,60 @@ class CrawlState:
                 columns = news_columns(row["url"], None, None, None)
                 out.append(error_document(SOURCE, row["url"], row["url"], FETCH_NAME, detail, **columns))
         return out
+
+
+@dataclass(frozen=True)
+class WarcFolder:
+    """The crawl's WARC folder as a run finds it. After a crash it may hold half-written
+    files (`NAME.open`, to remove) and finished files the saved state does not list yet (a
+    crash between publishing a file and saving the state: to take into the state)."""
+    half_written: list[str]
+    unlisted: list[str]
+    next_sequence: dict[str, int]  # per site file prefix: the sequence after its last file
+
+    @classmethod
+    def of(cls, files: Iterable[str], listed: Iterable[str]) -> WarcFolder:
+        listed = set(listed)
+        half_written, unlisted, next_sequence = [], [], {}
+        for name in sorted(files):
+            if name.endswith(".open"):
+                half_written.append(name)
+            elif (parsed := warc_sequence(name)) is not None:
+                prefix, sequence = parsed
+                next_sequence[prefix] = max(next_sequence.get(prefix, 0), sequence + 1)
+                if name not in listed:
+                    unlisted.append(name)
+        return cls(half_written, unlisted, next_sequence)
+
+
+class PendingFetches:
+    """Fetch outcomes whose response lies in a WARC file not published yet. They enter the
+    state and the fetch log only once their file is published: a fetcher that dies loses
+    the file it had open, and those pages are fetched again."""
+
+    def __init__(self):
+        self.by_site: dict[str, list[tuple[dict, dict]]] = defaultdict(list)  # site → (work item, log row)
+        self.published: set[str] = set()
+
+    def add(self, site: str, work: dict, row: dict) -> None:
+        self.by_site[site].append((work, row))
+
+    def publish(self, files: Iterable[str]) -> None:
+        self.published.update(files)
+
+    def ready(self, site: str) -> list[dict]:
+        """The site's log rows that can be committed now (their file published, or none);
+        the rest stay pending."""
+        ready, waiting = [], []
+        for work, row in self.by_site.pop(site, []):
+            (waiting if row["warc_file"] and row["warc_file"] not in self.published else ready).append((work, row))
+        if waiting:
+            self.by_site[site] = waiting
+        return [row for _, row in ready]
+
+    def lost(self, site: str) -> list[dict]:
+        """The work items of the site's pending rows, forgotten (their fetcher died)."""
+        return [work for work, _ in self.by_site.pop(site, [])]
+
+    def sites(self) -> list[str]:
+        return list(self.by_site)

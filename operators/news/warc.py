@@ -38,6 +38,18 @@ def warc_sequence(name: str) -> tuple[str, int] | None:
     return (match.group(1), int(match.group(2))) if match else None
 
 
+def warc_prefix(site: str) -> str:
+    """The part of a site's WARC file names before the sequence."""
+    return warc_name(site, 0).rsplit("-", 1)[0]
+
+
+def next_sequence(files, site: str, at_least: int = 0) -> int:
+    """The sequence a new writer for `site` starts at: after every one of `files` of that site."""
+    prefix = warc_prefix(site)
+    taken = [parsed[1] for name in files if (parsed := warc_sequence(name)) and parsed[0] == prefix]
+    return max([at_least, *(seq + 1 for seq in taken)])
+
+
 def _warc_date(exchange: Exchange) -> str:
     return exchange.date.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
