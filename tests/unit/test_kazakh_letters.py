@@ -1,5 +1,7 @@
 """Repairing Kazakh letters OCR read as look-alikes, with Debian's hunspell-kk (no Ray)."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from operators.books.kazakh_letters import KazakhLetterRepair
 
@@ -59,3 +61,13 @@ def test_on_a_page_that_is_not_kazakh_only_its_kazakh_paragraphs_are_repaired(re
     assert text == f"{russian}\n\n{fixed}\n \n{russian}"
     assert n == 3
     assert repair.kazakh_paragraphs(russian, is_kazakh) == (russian, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="жэнебулулттыкКазакМосква эдебиетіhВ.,", max_size=40), max_size=6),
+       st.lists(st.sampled_from(["\n\n", "\n \n", "\n\t\n", "\n"]), min_size=6, max_size=6))
+def test_paragraph_repair_keeps_the_layout_and_repairs_as_the_whole_page_would(paragraphs, breaks):
+    repair = KazakhLetterRepair.load(KK_DIC, RU_DIC)
+    text = "".join(p + b for p, b in zip(paragraphs, breaks))
+    assert repair.kazakh_paragraphs(text, lambda p: False) == (text, 0)
+    assert repair.kazakh_paragraphs(text, lambda p: True) == repair(text)
