@@ -221,3 +221,20 @@ def test_a_stray_foreign_letter_does_not_outvote_kazakh_ones():
     assert Letters.of("ҡыл қарсақбаев керсетеді солитері шоқырақ").kazakh_possible()
     assert not Letters.of("Башҡорт халҡы һәм Өфө").kazakh_possible()
     assert not Letters.of("їжак і ґанок").kazakh_possible()
+
+
+@pytest.mark.parametrize("kazakh, kyrgyz", [
+    # Thunderbird's Kazakh and Kyrgyz UI strings; lid.176 calls the Kazakh ones Kyrgyz.
+    ("Баптауларды жабу", "Жөндөөлөрдү жабуу"),            # -ау- and the verbal noun in one у
+    ("Жаңа контактты жасау", "Жаңы байланыш түзүү"),
+    ("Деректер орналасуын көрсету", "Маалыматтарды көрсөтүү"),
+    ("Жасыру", "Жашыруу"),
+])
+def test_kazakh_spelling_kyrgyz_never_has_overrules_a_kyrgyz_label(lid, kazakh, kyrgyz):
+    ranking = [("ky", 0.5), ("kk", 0.27), ("ru", 0.18)]
+    lang, _, evidence = lid.kazakh.decide(ranking, kazakh)
+    assert lang == "kk" and "Kyrgyz never writes" in json.loads(evidence)["rule"], evidence
+    assert lid.kazakh.decide(ranking, kyrgyz)[0] == "ky"
+    # A Kyrgyz possessive in -у after a rounded vowel, and words Kazakh does not explain, stay Kyrgyz.
+    assert lid.kazakh.decide(ranking, "Жолу ачык")[0] == "ky"
+    assert lid.kazakh.decide(ranking, "Бириккен Араб Эмираттары")[0] == "ky"
