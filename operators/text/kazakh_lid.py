@@ -106,10 +106,17 @@ LID_BLIND = frozenset({"uz"})
 KYRGYZ_SPELLING = re.compile(r"(аа|оо|өө|үү|ээ|ыы)|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]+[өү]"
                              r"|[аеёиоуүөыэюяұі][^аеёиоуүөыэюяұіә]*[^аеёиоуүөыэюяұіә]уу$")
 KAZAKH_ONLY = frozenset("құғәіһ")  # none of them in Kyrgyz
-# And the other way: Kyrgyz merged a vowel + у into a long vowel (Kazakh "жасау", "баптау";
-# Kyrgyz "жасоо"), writes its verbal nouns with -уу/-үү ("жабуу"; Kazakh "жабу", "көрсету"),
-# and its possessive -у only after a rounded vowel ("жолу"; Kazakh "жолы").
-KAZAKH_NOT_KYRGYZ = re.compile(r"[аеыә]у|[аеыиәі][^аеёиоуүөыэюяұіә]+у$")
+# And the other way, spellings of Kazakh a neighbour never writes. Kyrgyz merged a vowel + у
+# into a long vowel (Kazakh "жасау", "баптау"; Kyrgyz "жасоо"), writes its verbal nouns with
+# -уу/-үү ("жабуу"; Kazakh "жабу", "көрсету") and its possessive -у only after a rounded vowel
+# ("жолу"; Kazakh "жолы"). Tatar and Bashkir end a word in у after a front vowel only in "-су"
+# ("зәңгәрсу"; 10 of their 360,000 word forms): their verbal noun there is -ү ("төзәтү";
+# Kazakh "түзету").
+NEVER_WRITTEN_BY = {
+    "ky": re.compile(r"[аеыә]у|[аеыиәі][^аеёиоуүөыэюяұіә]+у$"),
+    "tt": re.compile(r"[еәіиөү][^аеёиоуүөыэюяұіә]*[^аеёиоуүөыэюяұіәс]у$"),
+}
+NEVER_WRITTEN_BY["ba"] = NEVER_WRITTEN_BY["tt"]
 # Kazakh endings have only а е ы і for vowels; Kyrgyz rounds them after о ө у ү and writes
 # и where Kazakh writes і: "сөздөрүнүн", "жапондорго", "лимонду", "велосипеддин" (Kazakh
 # "сөздерінің", "жапондарға", "лимонды", "велосипедтің"). And Kazakh writes ш where
@@ -305,8 +312,8 @@ class KazakhDecision:
                     and self.spelling(text, letters, evidence).get("kk", 1.0) >= 0.5
                     and not evidence.get("kyrgyz_spelling")):
                 return answer("kk", max(p_kk, 0.5), f"short text; more Kazakh words than {lid}")
-        if lid == "ky" and self.spelt_kazakh_not_kyrgyz(letters, evidence):
-            return answer("kk", max(p_kk, strength), "spelt as Kyrgyz never writes; Kazakh explains every word")
+        if lid in NEVER_WRITTEN_BY and self.spelt_as_label_never_writes(lid, letters, evidence):
+            return answer("kk", max(p_kk, strength), f"spelt as {lid} never writes; Kazakh explains every word")
         explained = self.explained_by_kazakh(ranked, text, letters, evidence)
         if explained:
             return answer("kk", max(p_kk, strength), explained)
@@ -378,16 +385,16 @@ class KazakhDecision:
             evidence["kyrgyz_spelling"] = True
         return evidence.get("kyrgyz_spelling", False)
 
-    def spelt_kazakh_not_kyrgyz(self, letters: Letters, evidence: dict) -> bool:
-        """lid.176's Kyrgyz for Kazakh without its own letters ("Баптауларды жабу", "Жаңа
-        контактты жасау"): every word one Kazakh explains, one of them (not a Russian word)
-        spelt as Kyrgyz never writes, and none spelt the Kyrgyz way."""
+    def spelt_as_label_never_writes(self, lid: str, letters: Letters, evidence: dict) -> bool:
+        """lid.176's Kyrgyz, Tatar or Bashkir for Kazakh without its own letters ("Баптауларды
+        жабу", "Тапсырманы түзету"): every word one Kazakh explains, one of them (not a Russian
+        word) spelt as the label's language never writes, and none spelt the Kyrgyz way."""
         words = letters.words[:MAX_WORDS]
         if self.kazakh_words is None or not words or self.spelt_kyrgyz(letters, evidence):
             return False
         russian = self.words.get("ru")
         return all(self.kazakh_words.explains(w) for w in words) and any(
-            len(w) >= MIN_WORD_OF_EVIDENCE and KAZAKH_NOT_KYRGYZ.search(w)
+            len(w) >= MIN_WORD_OF_EVIDENCE and NEVER_WRITTEN_BY[lid].search(w)
             and not (russian and russian.knows(w, stem_prefixes=False)) for w in words)
 
     def kyrgyz_ending(self, word: str) -> bool:

@@ -233,8 +233,16 @@ def test_a_stray_foreign_letter_does_not_outvote_kazakh_ones():
 def test_kazakh_spelling_kyrgyz_never_has_overrules_a_kyrgyz_label(lid, kazakh, kyrgyz):
     ranking = [("ky", 0.5), ("kk", 0.27), ("ru", 0.18)]
     lang, _, evidence = lid.kazakh.decide(ranking, kazakh)
-    assert lang == "kk" and "Kyrgyz never writes" in json.loads(evidence)["rule"], evidence
+    assert lang == "kk" and "ky never writes" in json.loads(evidence)["rule"], evidence
     assert lid.kazakh.decide(ranking, kyrgyz)[0] == "ky"
     # A Kyrgyz possessive in -у after a rounded vowel, and words Kazakh does not explain, stay Kyrgyz.
     assert lid.kazakh.decide(ranking, "Жолу ачык")[0] == "ky"
     assert lid.kazakh.decide(ranking, "Бириккен Араб Эмираттары")[0] == "ky"
+
+
+def test_kazakh_verbal_noun_tatar_never_writes_overrules_a_tatar_label(lid):
+    ranking = [("tt", 0.75), ("cs", 0.09), ("ky", 0.05)]
+    lang, _, evidence = lid.kazakh.decide(ranking, "Тапсырманы түзету")  # Tatar: "Биремне төзәтү"
+    assert lang == "kk" and "tt never writes" in json.loads(evidence)["rule"], evidence
+    for tatar in ("Биремне төзәтү", "Зәңгәрсу төс"):  # -ү after a front vowel; "-су" is Tatar too
+        assert lid.kazakh.decide(ranking, tatar)[0] == "tt", tatar
