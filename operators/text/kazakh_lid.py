@@ -328,8 +328,10 @@ class KazakhDecision:
         a language with a word list, and lid.176 must have seen Kazakh in the text at least
         as much as Kyrgyz, which no word list here covers."""
         p_lid = dict(ranked)
-        if (self.kazakh_words is None or ranked[0][0] not in self.words
-                or "kk" not in p_lid or p_lid["kk"] < p_lid.get("ky", 0.0)):
+        if self.kazakh_words is None or ranked[0][0] not in self.words:
+            return None
+        if (("kk" not in p_lid or p_lid["kk"] < p_lid.get("ky", 0.0))
+                and not self.spelt_as_label_never_writes("ky", letters, evidence)):
             return None
         words = letters.words[:MAX_WORDS]
         if len(words) >= LONG_WORDS and p_lid["kk"] < LID_KK_SEEN_LONG:

@@ -246,3 +246,11 @@ def test_kazakh_verbal_noun_tatar_never_writes_overrules_a_tatar_label(lid):
     assert lang == "kk" and "tt never writes" in json.loads(evidence)["rule"], evidence
     for tatar in ("Биремне төзәтү", "Зәңгәрсу төс"):  # -ү after a front vowel; "-су" is Tatar too
         assert lid.kazakh.decide(ranking, tatar)[0] == "tt", tatar
+
+
+def test_a_spelling_kyrgyz_never_has_lifts_the_kyrgyz_guard_on_a_russian_label(lid):
+    # lid.176 did not even rank kk: Kazakh explains both words, and "ойнау" cannot be Kyrgyz.
+    ranking = [("ru", 0.82), ("ky", 0.05), ("sr", 0.04), ("mhr", 0.03), ("bg", 0.02)]
+    assert lid.kazakh.decide(ranking, "Аудио ойнау")[0] == "kk"
+    assert lid.kazakh.decide(ranking, "Аудио плеер")[0] == "ru"
+    assert lid.kazakh.decide(ranking, "Аргументтер")[0] == "ru"  # Kyrgyz writes it so too
