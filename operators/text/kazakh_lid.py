@@ -330,11 +330,11 @@ class KazakhDecision:
         p_lid = dict(ranked)
         if self.kazakh_words is None or ranked[0][0] not in self.words:
             return None
+        words = letters.words[:MAX_WORDS]
+        if len(words) >= LONG_WORDS and p_lid.get("kk", 0.0) < LID_KK_SEEN_LONG:
+            return None
         if (("kk" not in p_lid or p_lid["kk"] < p_lid.get("ky", 0.0))
                 and not self.spelt_as_label_never_writes("ky", letters, evidence)):
-            return None
-        words = letters.words[:MAX_WORDS]
-        if len(words) >= LONG_WORDS and p_lid["kk"] < LID_KK_SEEN_LONG:
             return None
         explained = self.explained_words(letters)
         if len(explained) * 2 < len(words):
@@ -392,12 +392,12 @@ class KazakhDecision:
         жабу", "Тапсырманы түзету"): every word one Kazakh explains, one of them (not a Russian
         word) spelt as the label's language never writes, and none spelt the Kyrgyz way."""
         words = letters.words[:MAX_WORDS]
-        if self.kazakh_words is None or not words or self.spelt_kyrgyz(letters, evidence):
-            return False
         russian = self.words.get("ru")
-        return all(self.kazakh_words.explains(w) for w in words) and any(
-            len(w) >= MIN_WORD_OF_EVIDENCE and NEVER_WRITTEN_BY[lid].search(w)
-            and not (russian and russian.knows(w, stem_prefixes=False)) for w in words)
+        if self.kazakh_words is None or not any(
+                len(w) >= MIN_WORD_OF_EVIDENCE and NEVER_WRITTEN_BY[lid].search(w)
+                and not (russian and russian.knows(w, stem_prefixes=False)) for w in words):
+            return False
+        return not self.spelt_kyrgyz(letters, evidence) and all(self.kazakh_words.explains(w) for w in words)
 
     def kyrgyz_ending(self, word: str) -> bool:
         return (self.kazakh_words is not None and KYRGYZ_ENDINGS.search(word) is not None
