@@ -28,8 +28,11 @@ Measured per size:
 - memory: psutil over the build's whole process tree every 0.5 s (driver, GCS, raylet,
   Ray workers, ...): per process the peak RSS, USS (pages of its own) and PSS (shared pages
   split between the processes mapping them). Ray's object store is shared memory mapped by
-  the raylet and the workers, so a worker's RSS counts every object it touched; its USS is
-  what it holds itself, the figure that must stay flat as the corpus grows;
+  the raylet and the workers, so a worker's RSS counts every object it touched. Its USS
+  counts the objects it wrote into the store too (no other process has touched those pages
+  yet), so the peak USS outside the store's mapping (/dev/shm/plasma*, from smaps every 2 s)
+  is also kept: what the worker holds itself, the figure that must stay flat as the corpus
+  grows, while the store holds (and spills) the data in flight;
 - CPU seconds of the tree, in all and per span (last sample per process; one that ends
   between two samples loses up to 0.1 s), against 2 × wall: on a shared machine the gap is
   other people's work, and CPU seconds are the figure to compare across loaded runs; and
@@ -69,6 +72,7 @@ NAME = "scale"
 CPUS = 2
 SAMPLE_SECONDS = 0.5
 CPU_SAMPLES_PER_MEMORY_SAMPLE = 5  # CPU and titles every 0.1 s: many Ray tasks are that short
+MEMORY_SAMPLES_PER_MAPS_SAMPLE = 4  # a process's mappings (smaps) every 2 s: reading them costs more
 MB = 2**20
 
 
@@ -112,6 +116,15 @@ def _role(cmd: str, pid: int, driver: int) -> str:
     return "ray_system"  # gcs_server, raylet, dashboard agent, log monitor, ...
 
 
+def _uss_outside_store(process) -> int:
+    """A process's own pages less those of Ray's object store: a worker that wrote an object
+    into the store (a shuffle's pieces, a stage's output blocks) has those pages to itself
+    until another process reads them, so its USS counts the data it handed on as well as the
+    memory it holds (the store is mapped from /dev/shm/plasma*)."""
+    return sum(m.private_clean + m.private_dirty for m in process.memory_maps(grouped=True)
+               if not m.path.startswith("/dev/shm/plasma"))
+
+
 class TreeSampler:
     """Peak memory of every process in a process tree, sampled every SAMPLE_SECONDS."""
 
@@ -143,6 +156,7 @@ class TreeSampler:
                 break
             pss = rss = 0
             with_memory = self.samples % CPU_SAMPLES_PER_MEMORY_SAMPLE == 0
+            with_maps = self.samples % (CPU_SAMPLES_PER_MEMORY_SAMPLE * MEMORY_SAMPLES_PER_MAPS_SAMPLE) == 0
             for p in procs:
                 try:
                     m = p.memory_full_info() if with_memory else None
@@ -151,7 +165,8 @@ class TreeSampler:
                 except psutil.Error:
                     continue
                 info = self.procs.setdefault(p.pid, {"role": _role(cmd, p.pid, self.root.pid), "titles": [],
-                                                     "rss": 0, "uss": 0, "pss": 0, "cpu": 0.0})
+                                                     "rss": 0, "uss": 0, "pss": 0, "cpu": 0.0,
+                                                     "uss_outside_store": 0})
                 # A title is set after the process starts (and is briefly empty): an agent stays a
                 # system process, anything else seen once as a worker stays a worker.
                 info["agent"] = info.get("agent") or any(a in cmd for a in AGENTS)
@@ -162,6 +177,11 @@ class TreeSampler:
                 title = cmd.split(" ")[0] if cmd.startswith("ray::") else os.path.basename(cmd.split(" ")[0])
                 if title not in info["titles"] and len(info["titles"]) < 8:
                     info["titles"].append(title)
+                if with_maps:
+                    try:
+                        info["uss_outside_store"] = max(info["uss_outside_store"], _uss_outside_store(p))
+                    except psutil.Error:
+                        pass
                 if m is not None:
                     info["rss"], info["uss"], info["pss"] = max(info["rss"], m.rss), max(info["uss"], m.uss), \
                         max(info["pss"], m.pss)
@@ -187,16 +207,20 @@ class TreeSampler:
         self._thread.join()
         workers = [p for p in self.procs.values() if p["role"] == "worker"]
         system = [p for p in self.procs.values() if p["role"] == "ray_system"]
-        driver = next((p for p in self.procs.values() if p["role"] == "driver"), {"rss": 0, "uss": 0, "pss": 0})
+        driver = next((p for p in self.procs.values() if p["role"] == "driver"),
+                      {"rss": 0, "uss": 0, "pss": 0, "uss_outside_store": 0})
 
         def top(ps, key):
             return max((p[key] for p in ps), default=0) / MB
 
         return {
-            "driver": {k: driver[k] / MB for k in ("rss", "uss", "pss")},
+            "driver": {k: driver[k] / MB for k in ("rss", "uss", "pss", "uss_outside_store")},
             "workers": {"processes": len(workers), "max_uss_mb": top(workers, "uss"),
+                        "max_uss_outside_store_mb": top(workers, "uss_outside_store"),
                         "max_pss_mb": top(workers, "pss"), "max_rss_mb": top(workers, "rss"),
-                        "per_worker": sorted(({"uss_mb": round(p["uss"] / MB, 1), "pss_mb": round(p["pss"] / MB, 1),
+                        "per_worker": sorted(({"uss_mb": round(p["uss"] / MB, 1),
+                                               "uss_outside_store_mb": round(p["uss_outside_store"] / MB, 1),
+                                               "pss_mb": round(p["pss"] / MB, 1),
                                                "rss_mb": round(p["rss"] / MB, 1), "cpu_s": round(p["cpu"], 1),
                                                "titles": p["titles"]} for p in workers),
                                              key=lambda p: -p["uss_mb"])},
@@ -373,6 +397,9 @@ def summarize(results: dict) -> dict:
                "worker_max_uss_ratio": ratio(q["memory"]["workers"]["max_uss_mb"],
                                              first["qazflow"]["memory"]["workers"]["max_uss_mb"]),
                "driver_uss_ratio": ratio(q["memory"]["driver"]["uss"], first["qazflow"]["memory"]["driver"]["uss"]),
+               "worker_max_uss_outside_store_ratio": ratio(
+                   q["memory"]["workers"].get("max_uss_outside_store_mb", 0),
+                   first["qazflow"]["memory"]["workers"].get("max_uss_outside_store_mb", 0)),
                # seconds per 1,000 documents, per span: flat = linear, growing = superlinear
                "span_seconds_per_1000_docs": {name: 1000 * s / v["docs"]
                                               for name, s in q["stages"]["spans"].items()},
@@ -390,16 +417,18 @@ def report(results: dict) -> str:
     for k, v in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
         q, d = v["qazflow"], v.get("datatrove", {})
         if q.get("returncode") != 0:
-            rows.append([f"{k}×", v["docs"], "failed", "", "", "", "", "", "", ""])
+            rows.append([f"{k}×", v["docs"], "failed", "", "", "", "", "", "", "", ""])
             continue
         m = q["memory"]
         dt_rate = v["docs"] / d["total_seconds"] if "total_seconds" in d else None
         rate = v["docs"] / q["wall_seconds"]
         rows.append([f"{k}×", v["docs"], round(q["wall_seconds"], 1), round(rate, 1), round(m["tree_cpu_seconds"]),
-                     round(m["driver"]["uss"]), round(m["workers"]["max_uss_mb"]), m["workers"]["processes"],
+                     round(m["driver"]["uss"]), round(m["workers"]["max_uss_mb"]),
+                     round(m["workers"].get("max_uss_outside_store_mb", 0)), m["workers"]["processes"],
                      round(dt_rate, 1) if dt_rate else "", f"{rate / dt_rate:.2f}×" if dt_rate else ""])
     out = [C.md_table(["size", "docs", "build wall s", "docs/s", "build CPU s", "driver USS MB", "largest worker USS MB",
-                       "workers", "datatrove MinHash docs/s", "build ÷ datatrove"], rows), "",
+                       "… outside the object store", "workers", "datatrove MinHash docs/s", "build ÷ datatrove"],
+                      rows), "",
            "Spans, wall s (CPU s of the build's process tree):", ""]
     names = []
     for v in results["sizes"].values():
