@@ -33,10 +33,8 @@ import csv
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -90,22 +88,10 @@ def run_build(books: list[dict], catalog: Path, output: Path, timeout: int) -> d
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_THREAD_LIMIT": "1", "RAY_AUTH_MODE": "disabled",
            "PYTHONHASHSEED": "0", "PYTHONPATH": os.pathsep.join(filter(None, [str(C.REPO),
                                                                                 os.environ.get("PYTHONPATH")]))}
-    started = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=C.REPO)
-    sampler = scale.TreeSampler(proc.pid)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(line.rstrip("\n") for line in proc.stdout), daemon=True)
-    reader.start()
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = proc.wait()
-    wall = time.time() - started
-    reader.join(10)
-    result = {"returncode": rc, "wall_seconds": wall, "memory": sampler.stop()}
+    rc, started, ended, lines, _, memory = scale.run_sampled(cmd, env, timeout)
+    result = {"returncode": rc, "wall_seconds": ended - started, "memory": memory}
     if rc != 0:
-        result["error_tail"] = lines[-60:]
+        result["error_tail"] = [line for _, line in lines[-60:]]
         return result
     result["stages"] = {p.stem: json.loads(p.read_text())["seconds"] for p in (output / "_stages").glob("*.json")}
     report = json.loads((output / "report.json").read_text(encoding="utf-8"))

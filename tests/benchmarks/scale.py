@@ -248,19 +248,10 @@ def qazflow_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from flows.cli import main; sys.exit(main())"]
 
 
-def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str], submit: str | None = None) -> dict:
-    """One `qazflow build` subprocess, its process tree sampled; stderr lines timestamped.
-    With `submit` (a dashboard address): `qazflow submit` to that cluster instead; the tree
-    sampled is then only the submitting client, the build's processes run on the nodes."""
-    where = [f"ray.address={submit}"] if submit else [f"ray.num_cpus={CPUS}"]
-    cmd = qazflow_command() + ["submit" if submit else "build", f"output={output}",
-                               "inputs.text=[" + ",".join(map(str, inputs)) + "]", *where, "ray.progress=lines", *extra]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "RAY_AUTH_MODE": "disabled", "PYTHONHASHSEED": "0",
-           # this checkout's flows/operators/schemas, also in Ray's workers, whatever is pip-installed
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(C.REPO), os.environ.get("PYTHONPATH")]))}
+def run_sampled(cmd: list[str], env: dict, timeout: int):
+    """Runs a command in the repository with its process tree sampled until it ends:
+    (returncode, start, end, [(time, output line)], the sampler, its memory summary)."""
     lines: list[tuple[float, str]] = []
-    load_before = [round(x, 2) for x in os.getloadavg()]
     started = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=C.REPO)
     sampler = TreeSampler(proc.pid)
@@ -278,7 +269,22 @@ def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str], 
         rc = proc.wait()
     ended = time.time()
     reader.join(10)
-    memory = sampler.stop()
+    return rc, started, ended, lines, sampler, sampler.stop()
+
+
+def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str], submit: str | None = None) -> dict:
+    """One `qazflow build` subprocess, its process tree sampled; stderr lines timestamped.
+    With `submit` (a dashboard address): `qazflow submit` to that cluster instead; the tree
+    sampled is then only the submitting client, the build's processes run on the nodes."""
+    where = [f"ray.address={submit}"] if submit else [f"ray.num_cpus={CPUS}"]
+    cmd = qazflow_command() + ["submit" if submit else "build", f"output={output}",
+                               "inputs.text=[" + ",".join(map(str, inputs)) + "]", *where, "ray.progress=lines", *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "RAY_AUTH_MODE": "disabled", "PYTHONHASHSEED": "0",
+           # this checkout's flows/operators/schemas, also in Ray's workers, whatever is pip-installed
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(C.REPO), os.environ.get("PYTHONPATH")]))}
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    rc, started, ended, lines, sampler, memory = run_sampled(cmd, env, timeout)
     result = {"returncode": rc, "wall_seconds": ended - started, "loadavg_before": load_before,
               "loadavg_after": [round(x, 2) for x in os.getloadavg()], "memory": memory,
               "log": [f"{t - started:7.1f}s {line}" for t, line in lines if "[qazflow]" in line or "finished" in line]}
