@@ -24,7 +24,8 @@ CANDIDATE = re.compile(r"(?<![^\W\d_])[АВЕІКМНОРСТХУ]*І[АВЕІК
 
 @functools.cache
 def capital_acronyms(dic_path: str) -> frozenset[str]:
-    """The entries of a hunspell list written all in capitals, as written ("MIT", "IBM")."""
+    """The entries of a hunspell list written all in capitals, as written ("MIT", "IBM"), of two
+    letters at least: a lone І (a Roman one, "І тарау") never matches."""
     entries = dic_entries(dic_path, aff_encoding(dic_path.removesuffix(".dic") + ".aff"))
     return frozenset(stem for stem, _ in entries if len(stem) > 1 and stem.isalpha() and stem.isupper())
 
@@ -45,7 +46,7 @@ class LatinAcronyms:
             nonlocal count
             word = match.group()
             twin = word.translate(TWINS)
-            if len(word) < 2 or twin not in self.english or (self.kazakh is not None and word in self.kazakh):
+            if twin not in self.english or (self.kazakh is not None and word in self.kazakh):
                 return word
             count += len(word)
             return twin

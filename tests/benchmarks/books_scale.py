@@ -32,7 +32,6 @@ import argparse
 import csv
 import json
 import os
-import random
 import sys
 import tempfile
 import time
@@ -40,7 +39,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-import ocr_eval as E  # noqa: E402  (page typesetting and scanning)
 import ocr_speed as S  # noqa: E402  (raw tesseract, page rendering)
 import scale  # noqa: E402  (the process-tree sampler, the CLI command)
 
@@ -51,24 +49,11 @@ LANGUAGES = ("kk", "ru", "en")
 
 def make_library(folder: Path, pages: int, per_book: int) -> list[dict]:
     """`pages` scanned pages in books of `per_book`, languages in turn; one dict per book."""
-    rng = random.Random(17)
-    pools = C.paragraphs()
-    fonts = [f for f in E.FONT_FILES.values() if os.path.exists(f)]
     folder.mkdir(parents=True, exist_ok=True)
-    vector = pymupdf.open()
-    books = []
-    for b in range(0, pages, per_book):
-        language = LANGUAGES[len(books) % len(LANGUAGES)]
-        n = min(per_book, pages - b)
-        doc = pymupdf.open()
-        for i, text in enumerate(E.page_texts(pools, language, n, rng)):
-            page, _ = E.typeset(vector, text, fonts[(b + i) % len(fonts)])
-            data, _ = E.degrade(E.render(vector[page], 300), "rotate" if i % 2 else "clean", 300, rng)
-            E.image_page(doc, data)
-        book_id = f"SCALE-{len(books):04d}"
-        path = folder / f"{book_id}.pdf"
-        doc.save(path, garbage=3, deflate=True)
-        books.append({"uri": str(path), "book_id": book_id, "language": language, "pages": n})
+    books = S.make_scanned_books(folder, pages, per_book, LANGUAGES, seed=17)
+    for b in books:
+        with pymupdf.open(b["uri"]) as doc:
+            b["pages"] = doc.page_count
     return books
 
 

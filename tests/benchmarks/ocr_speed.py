@@ -58,22 +58,30 @@ SPAWN = multiprocessing.get_context("spawn")  # no fork of a process that runs R
 
 
 # ------------------------------------------------------------------ inputs ----
-def make_scanned_books(workdir: Path, pages: int, per_book: int) -> list[dict]:
-    rng = random.Random(7)
+def make_scanned_books(workdir: Path, pages: int, per_book: int, languages: tuple[str, ...] = ("kk",),
+                       seed: int = 7) -> list[dict]:
+    """`pages` 300-dpi scans of real text in books of `per_book`, clean and rotated in turn;
+    the books' languages are `languages` in turn."""
+    rng = random.Random(seed)
     pools = C.paragraphs()
-    texts = E.page_texts(pools, "kk", pages, rng)
+    starts = list(range(0, pages, per_book))
+    book_language = [languages[k % len(languages)] for k in range(len(starts))]
+    # Each language's texts drawn at once, before the scans, as with one language always.
+    texts = {lang: iter(E.page_texts(pools, lang, sum(min(per_book, pages - b)
+                                                      for b, bl in zip(starts, book_language) if bl == lang), rng))
+             for lang in dict.fromkeys(languages)}
     fonts = [f for f in E.FONT_FILES.values() if os.path.exists(f)]
     books = []
     vector = pymupdf.open()
-    for b in range(0, pages, per_book):
+    for b, language in zip(starts, book_language):
         doc = pymupdf.open()
         for i in range(b, min(b + per_book, pages)):
-            n, _ = E.typeset(vector, texts[i], fonts[i % len(fonts)])
+            n, _ = E.typeset(vector, next(texts[language]), fonts[i % len(fonts)])
             data, _ = E.degrade(E.render(vector[n], 300), "rotate" if i % 2 else "clean", 300, rng)
             E.image_page(doc, data)
         path = workdir / f"scan_{b // per_book:02d}.pdf"
         doc.save(path, garbage=3, deflate=True)
-        books.append({"uri": str(path), "book_id": path.stem, "files": [str(path)], "language": "kk"})
+        books.append({"uri": str(path), "book_id": path.stem, "files": [str(path)], "language": language})
     return books
 
 
