@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from operators.text.char_ngrams import CharNgramModel, words_of
 from operators.text.dictionary import HunspellWords
 from operators.text.kazakh_words import KazakhWords
+from operators.text.ukrainian_grammar import bare_locatives
 
 # Letters each language adds to the 33 of Russian (Russian itself adds none).
 EXTRA_LETTERS = {
@@ -203,9 +204,17 @@ class KazakhDecision:
         sample = letters.words[:MAX_WORDS]
         if not sample:
             return {}
-        return {lang: round(sum(known.knows(w, lang == "kk" and not strict) for w in sample) / len(sample), 3)
-                for lang, known in self.words.items()
-                if lang in ("kk", "ru", "uk", label) or not letters.rules_out(lang)}
+        return {lang: round(len(self.known_positions(lang, sample, lang == "kk" and not strict)) / len(sample), 3)
+                for lang in self.words if lang in ("kk", "ru", "uk", label) or not letters.rules_out(lang)}
+
+    def known_positions(self, lang: str, words: list[str], stem_prefixes: bool = False) -> set[int]:
+        """Positions of the words `lang`'s list knows. In a short text, Ukrainian does not know
+        a word it could only read as a locative without a preposition ("ява тілі": тілі is
+        Kazakh's "its language" and Ukrainian's "in the body"; ukrainian_grammar.py)."""
+        known = {i for i, w in enumerate(words) if self.words[lang].knows(w, stem_prefixes)}
+        if lang == "uk" and known and len(words) < LONG_WORDS:
+            known -= bare_locatives(words)
+        return known
 
     def explained_words(self, letters: Letters) -> list[str]:
         """The words (of the first MAX_WORDS) Kazakh explains, loans and their endings included."""
@@ -221,8 +230,7 @@ class KazakhDecision:
         """How many of the words each list knows (no stem guessing), for the label and every
         language but Kazakh whose letters the text allows."""
         words = letters.words[:MAX_WORDS]
-        return {lang: sum(lists.knows(w, stem_prefixes=False) for w in words)
-                for lang, lists in self.words.items()
+        return {lang: len(self.known_positions(lang, words)) for lang in self.words
                 if lang == label or lang != "kk" and not letters.rules_out(lang)}
 
     def better_known(self, letters: Letters) -> str | None:
@@ -339,22 +347,21 @@ class KazakhDecision:
         explained = self.explained_words(letters)
         if len(explained) * 2 < len(words):
             return None
-        others = {lang: sum(known.knows(w, stem_prefixes=False) for w in words)
-                  for lang, known in self.words.items() if lang != "kk"}
-        best = max(others, key=others.get)
-        if len(explained) < others[best]:
+        others = {lang: self.known_positions(lang, words) for lang in self.words if lang != "kk"}
+        best = max(others, key=lambda lang: len(others[lang]))
+        if len(explained) < len(others[best]):
             return None
         # Won on more words: the words that make the difference must not all be two or three
         # letters long that happen to be Kazakh too ("кеш" beside "Отключить").
-        beyond_best = [w for w in explained if not self.words[best].knows(w, stem_prefixes=False)]
-        if len(explained) > others[best] and not any(len(w) >= MIN_WORD_OF_EVIDENCE for w in beyond_best):
+        beyond_best = [w for i, w in enumerate(words) if i not in others[best] and self.kazakh_words.explains(w)]
+        if len(explained) > len(others[best]) and not any(len(w) >= MIN_WORD_OF_EVIDENCE for w in beyond_best):
             return None
-        if len(explained) == others[best] and not self.known_words_read_kazakh(explained, words):
+        if len(explained) == len(others[best]) and not self.known_words_read_kazakh(explained, words):
             return None
         if self.spelt_kyrgyz(letters, evidence):
             return None
-        evidence["explained"] = {"kk": len(explained), best: others[best], "words": len(words)}
-        if len(explained) == others[best]:
+        evidence["explained"] = {"kk": len(explained), best: len(others[best]), "words": len(words)}
+        if len(explained) == len(others[best]):
             return f"Kazakh explains as many of its words as {best}; those read as Kazakh"
         return f"Kazakh explains more of its words than {best}"
 
@@ -426,7 +433,7 @@ class KazakhDecision:
         ("інше", "гінді" spelt like Kazakh to the n-grams, but Ukrainian words)."""
         known = self.words.get(lid)
         return (known is not None and self.kazakh_words is not None
-                and all(known.knows(w, stem_prefixes=False) for w in words)
+                and len(self.known_positions(lid, words)) == len(words)
                 and not any(self.kazakh_words.explains(w) for w in words))
 
     def short_other_label(self, ranked, text, letters, evidence, answer):

@@ -173,10 +173,13 @@ def test_ngram_model_ranks_each_language_on_its_own_words():
     # Loans with Kazakh endings: Russian knows one word, Ukrainian the other, Kazakh both.
     ("Презентация режимі", [("uk", 0.89), ("bg", 0.05), ("kk", 0.01)], "Kazakh explains more of its words than ru"),
     ("Конфигурация табылды", [("ru", 0.88), ("kk", 0.06)], "Kazakh explains more of its words than ru"),
-    ("иврит тілі", [("uk", 0.65), ("kk", 0.35)], "Kazakh explains more of its words than ru"),
+    ("иврит тілі", [("uk", 0.65), ("kk", 0.35)], "short text; more Kazakh words than uk"),
     ("Баптауларды жабу", [("ru", 0.45), ("kk", 0.35), ("ky", 0.15)], "Kazakh explains more of its words than ru"),
-    # "тілі" is a Ukrainian word too; the name beside it is no evidence, the known word reads Kazakh.
-    ("клингон тілі", [("uk", 0.68), ("kk", 0.31)], "Kazakh explains as many of its words as uk; those read as Kazakh"),
+    # "тілі" is a Ukrainian word too, but only as a locative, which needs a preposition.
+    ("клингон тілі", [("uk", 0.68), ("kk", 0.31)], "Kazakh explains more of its words than ru"),
+    ("CSR алгоритмі", [("uk", 0.94), ("be", 0.06), ("kk", 0.01)], "Kazakh explains more of its words than ru"),
+    # Ukrainian knows "каннада" as it is: a tie, where the name is no evidence and the known word reads Kazakh.
+    ("каннада тілі", [("uk", 0.78), ("kk", 0.19)], "Kazakh explains as many of its words as uk; those read as Kazakh"),
 ])
 def test_kazakh_explains_the_words_of_a_label(lid, text, lid_ranking, rule):
     lang, _, evidence = lid.kazakh.decide(lid_ranking, text)
@@ -185,6 +188,7 @@ def test_kazakh_explains_the_words_of_a_label(lid, text, lid_ranking, rule):
 
 @pytest.mark.parametrize("text, lid_ranking", [
     ("у тілі людини", [("uk", 0.69), ("kk", 0.04)]),     # Ukrainian: every word is Ukrainian
+    ("Кодування тексту в алгоритмі", [("uk", 0.98), ("kk", 0.01)]),  # the locative after its preposition
     ("Экземпляр", [("ru", 0.97), ("kk", 0.01)]),          # a loan as is: Russian explains it as well
     ("Отключить HTTP кеш", [("ru", 0.9), ("kk", 0.01)]),  # "кеш" is Kazakh too, but three letters are no evidence
     ("Файли і папки", [("uk", 0.9), ("kk", 0.02)]),
