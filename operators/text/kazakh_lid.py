@@ -110,11 +110,11 @@ KAZAKH_ONLY = frozenset("құғәіһ")  # none of them in Kyrgyz
 # And the other way, spellings of Kazakh a neighbour never writes. Kyrgyz merged a vowel + у
 # into a long vowel (Kazakh "жасау", "баптау"; Kyrgyz "жасоо"), writes its verbal nouns with
 # -уу/-үү ("жабуу"; Kazakh "жабу", "көрсету") and its possessive -у only after a rounded vowel
-# ("жолу"; Kazakh "жолы"). Tatar and Bashkir end a word in у after a front vowel only in "-су"
+# ("жолу"; Kazakh "жолы"), nor puts a vowel after у (Kazakh "жазуы"; Kyrgyz "жазуусу"). Tatar and Bashkir end a word in у after a front vowel only in "-су"
 # ("зәңгәрсу"; 10 of their 360,000 word forms): their verbal noun there is -ү ("төзәтү";
 # Kazakh "түзету").
 NEVER_WRITTEN_BY = {
-    "ky": re.compile(r"[аеыә]у|[аеыиәі][^аеёиоуүөыэюяұіә]+у$"),
+    "ky": re.compile(r"[аеыә]у|уы|[аеыиәі][^аеёиоуүөыэюяұіә]+у$"),
     "tt": re.compile(r"[еәіиөү][^аеёиоуүөыэюяұіә]*[^аеёиоуүөыэюяұіәс]у$"),
 }
 NEVER_WRITTEN_BY["ba"] = NEVER_WRITTEN_BY["tt"]
@@ -124,7 +124,7 @@ NEVER_WRITTEN_BY["ba"] = NEVER_WRITTEN_BY["tt"]
 # Kyrgyz, Tatar and Uzbek write ч ("жапонша" / "жапончо"). Both are checked only on words
 # Kazakh does not explain: Russian loans ("коридор", "монитор", "чемпион") have them too.
 KYRGYZ_ENDINGS = re.compile(r"[дтнл][уү]н$|[аеыиоөуүяюэ][^аеыиоөуүяюэі]*[дтнл]ин$|[оөуү][^аеёиоуүөыэюяұіә]*[дтл][оө]р"
-                            r"|[оөуү][^аеёиоуүөыэюяұіә]+[гк][оө]$|[оөуү][^аеёиоуүөыэюяұіә]*[дтн][уү]$|ч")
+                            r"|[оөуү][^аеёиоуүөыэюяұіә]+[гк][оө]$|[оөуү][^аеёиоуүөыэюяұіә]*[дтн][уү]$")
 
 
 # Kazakh written with a font or keyboard that has ӛ (U+04DB) where ө belongs; common in
@@ -388,26 +388,37 @@ class KazakhDecision:
         return posteriors
 
     def spelt_kyrgyz(self, letters: Letters, evidence: dict) -> bool:
-        """Words spelt the Kyrgyz way, and no letter Kyrgyz lacks (noted in the evidence)."""
-        if not letters.extras & KAZAKH_ONLY and any(KYRGYZ_SPELLING.search(w) or self.kyrgyz_ending(w)
-                                                    for w in letters.words):
-            evidence["kyrgyz_spelling"] = True
+        """Words spelt the Kyrgyz way and no letter Kyrgyz lacks (noted in the evidence). A word
+        whose only Kyrgyz trait is ч, often a name ("лепча жазуы"), counts only where it outnumbers
+        the words spelt as Kyrgyz never writes."""
+        if not letters.extras & KAZAKH_ONLY and not evidence.get("kyrgyz_spelling"):
+            if (any(KYRGYZ_SPELLING.search(w) or self.kyrgyz_ending(w) for w in letters.words)
+                    or sum(1 for w in letters.words if self.kyrgyz_ending(w, "ч"))
+                    > self.spelt_as_never_written(letters.words[:MAX_WORDS], "ky")):
+                evidence["kyrgyz_spelling"] = True
         return evidence.get("kyrgyz_spelling", False)
+
+    def spelt_as_never_written(self, words: list[str], lang: str) -> int:
+        """How many of the words (of MIN_WORD_OF_EVIDENCE letters, Kazakh explains them, Russian
+        does not know them) are spelt as `lang` never writes."""
+        russian = self.words.get("ru")
+        if self.kazakh_words is None:
+            return 0
+        return sum(1 for w in words if len(w) >= MIN_WORD_OF_EVIDENCE and NEVER_WRITTEN_BY[lang].search(w)
+                   and not (russian and russian.knows(w, stem_prefixes=False)) and self.kazakh_words.explains(w))
 
     def spelt_as_label_never_writes(self, lid: str, letters: Letters, evidence: dict) -> bool:
         """lid.176's Kyrgyz, Tatar or Bashkir for Kazakh without its own letters ("Баптауларды
-        жабу", "Тапсырманы түзету"): every word one Kazakh explains, one of them (not a Russian
-        word) spelt as the label's language never writes, and none spelt the Kyrgyz way."""
+        жабу", "Тапсырманы түзету"): every word one Kazakh explains, one of them spelt as the
+        label's language never writes, and none spelt the Kyrgyz way."""
         words = letters.words[:MAX_WORDS]
-        russian = self.words.get("ru")
-        if self.kazakh_words is None or not any(
-                len(w) >= MIN_WORD_OF_EVIDENCE and NEVER_WRITTEN_BY[lid].search(w)
-                and not (russian and russian.knows(w, stem_prefixes=False)) for w in words):
+        if not self.spelt_as_never_written(words, lid):
             return False
         return not self.spelt_kyrgyz(letters, evidence) and all(self.kazakh_words.explains(w) for w in words)
 
-    def kyrgyz_ending(self, word: str) -> bool:
-        return (self.kazakh_words is not None and KYRGYZ_ENDINGS.search(word) is not None
+    def kyrgyz_ending(self, word: str, ch: str = "") -> bool:
+        """A Kyrgyz ending (or the letter `ch`) in a word Kazakh does not explain."""
+        return (self.kazakh_words is not None and (ch in word if ch else KYRGYZ_ENDINGS.search(word) is not None)
                 and not self.kazakh_words.explains(word))
 
     def short_kazakh_label(self, ranked, text, letters, evidence, answer):

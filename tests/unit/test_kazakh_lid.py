@@ -258,3 +258,13 @@ def test_a_spelling_kyrgyz_never_has_lifts_the_kyrgyz_guard_on_a_russian_label(l
     assert lid.kazakh.decide(ranking, "Аудио ойнау")[0] == "kk"
     assert lid.kazakh.decide(ranking, "Аудио плеер")[0] == "ru"
     assert lid.kazakh.decide(ranking, "Аргументтер")[0] == "ru"  # Kyrgyz writes it so too
+
+
+def test_kyrgyz_never_writes_a_vowel_after_u(lid):
+    # Kazakh's verbal noun + possessive "жазуы" (Kyrgyz: "жазуусу"): Kyrgyz has no such hiatus.
+    assert lid.kazakh.decide([("ru", 0.67), ("ky", 0.18), ("kk", 0.12)], "кхмер жазуы")[0] == "kk"
+    # A name with ч no longer makes it Kyrgyz spelling when a word beside it cannot be Kyrgyz ...
+    lang, _, evidence = lid.kazakh.decide([("kk", 0.59), ("ru", 0.32), ("ky", 0.07)], "лепча жазуы")
+    assert lang == "kk" and "kyrgyz_spelling" not in json.loads(evidence), evidence
+    # ... but more words spelt the Kyrgyz way still do.
+    assert lid.kazakh.decide([("kk", 0.6), ("ky", 0.3)], "өзбекче жапондорго жазуы")[0] == "ky"
