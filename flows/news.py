@@ -43,7 +43,7 @@ from operators.news.state import FETCH_NAME, CrawlState, PendingFetches, WarcFol
 from operators.news.fetch_log import FETCH_LOG, FetchCounts
 from operators.news.frontier import Frontier
 from operators.news.urls import SiteScope, canonicalize, site_of
-from operators.news.warc import (DISCOVERY_KINDS, RotatingWarcWriter, iter_warc_responses, next_sequence,
+from operators.news.warc import (RotatingWarcWriter, is_document_response, iter_warc_responses, next_sequence,
                                  read_warc_response, warc_prefix)
 from schemas import CURATION, validate
 
@@ -311,11 +311,8 @@ class FetchLog:
 
 # ---- extraction ----------------------------------------------------------------------
 class IndexWarc:
-    """One WARC file → pointers to the response records worth extracting (streamed).
-
-    Skipped: our own discovery records (robots.txt, sitemaps, feeds, seed pages) and
-    responses other than 200 (redirects, errors: not documents). An unreadable file
-    becomes one error row."""
+    """One WARC file → pointers to the response records worth extracting
+    (`is_document_response`), streamed. An unreadable file becomes one error row."""
 
     def __init__(self, storage: Storage):
         self.storage = storage
@@ -326,7 +323,7 @@ class IndexWarc:
             try:
                 with self.storage.open_input(uri) as stream:
                     for fields, offset in iter_warc_responses(stream, with_body=False):
-                        if fields["kind"] in DISCOVERY_KINDS or fields["http_status"] != 200 or not fields["url"]:
+                        if not is_document_response(fields):
                             continue
                         rows.append({"warc_file": uri, "warc_offset": offset, "url": fields["url"],
                                      "warc_record_id": fields["warc_record_id"], "error": None})
@@ -335,9 +332,13 @@ class IndexWarc:
                             rows = []
             except Exception as exc:  # corrupt or truncated WARC: the records read so far still count
                 rows.append({"warc_file": uri, "warc_offset": None, "url": None, "warc_record_id": None,
-                             "error": f"cannot read WARC: {type(exc).__name__}: {exc}"})
+                             "error": unreadable_warc(exc)})
             if rows:
                 yield _pointers(rows)
+
+
+def unreadable_warc(exc: Exception) -> str:
+    return f"cannot read WARC: {type(exc).__name__}: {exc}"
 
 
 def _pointers(rows: list[dict]) -> pa.Table:
@@ -360,8 +361,7 @@ class ExtractWarcRecords:
             for ptr in batch.to_pylist():
                 uri = ptr["warc_file"]
                 if ptr["error"]:
-                    out.append(error_document(SOURCE, uri, uri, EXTRACT_NAME, ptr["error"],
-                                              **news_columns("", uri, None, None)))
+                    out.append(self.unreadable_file(uri, ptr["error"]))
                     continue
                 try:
                     if uri != current:
@@ -371,23 +371,62 @@ class ExtractWarcRecords:
                     record = read_warc_response(stream, ptr["warc_offset"], self.max_bytes)
                 except Exception as exc:
                     stream, current = None, None
-                    out.append(error_document(SOURCE, ptr["url"], ptr["url"], EXTRACT_NAME,
-                                              f"cannot read WARC record: {type(exc).__name__}: {exc}",
-                                              **news_columns(ptr["url"], uri, ptr["warc_offset"],
-                                                             ptr["warc_record_id"])))
+                    out.append(self.record_error(ptr, uri, ptr["warc_offset"],
+                                                 f"cannot read WARC record: {type(exc).__name__}: {exc}"))
                     continue
-                if len(record["body"] or b"") > self.max_bytes:
-                    out.append(error_document(SOURCE, ptr["url"], ptr["url"], EXTRACT_NAME,
-                                              f"body larger than {self.max_bytes} bytes",
-                                              **news_columns(ptr["url"], uri, ptr["warc_offset"],
-                                                             ptr["warc_record_id"])))
-                    continue
-                out.append(extract_document(record["url"], record["body"], uri, ptr["warc_offset"],
-                                            record["warc_record_id"], record["content_type"], **self.options))
+                out.append(self.document(record, uri, ptr["warc_offset"]))
         finally:
             if stream is not None:
                 stream.close()
-        return validate(rows_to_table(out, CURATION, NEWS_COLUMNS), CURATION)
+        return self.table(out)
+
+    def document(self, record: dict, uri: str, offset: int) -> dict:
+        """A response record (iter_warc_responses' fields) → its document or error row."""
+        if len(record["body"] or b"") > self.max_bytes:
+            return self.record_error(record, uri, offset, f"body larger than {self.max_bytes} bytes")
+        return extract_document(record["url"], record["body"], uri, offset, record["warc_record_id"],
+                                record["content_type"], **self.options)
+
+    @staticmethod
+    def record_error(record: dict, uri: str, offset: int, detail: str) -> dict:
+        url = record["url"]
+        return error_document(SOURCE, url, url, EXTRACT_NAME, detail,
+                              **news_columns(url, uri, offset, record["warc_record_id"]))
+
+    @staticmethod
+    def unreadable_file(uri: str, error: str) -> dict:
+        return error_document(SOURCE, uri, uri, EXTRACT_NAME, error, **news_columns("", uri, None, None))
+
+    @staticmethod
+    def table(rows: list[dict]) -> pa.Table:
+        return validate(rows_to_table(rows, CURATION, NEWS_COLUMNS), CURATION)
+
+
+class ExtractWarcFiles(ExtractWarcRecords):
+    """WARC files → document rows, each file read once from start to end, with no index pass
+    and no seeks: for runs with at least as many files as CPUs, where whole files already
+    spread the work. Rows come out in blocks of `rows_per_block` as the file is read."""
+
+    def __init__(self, storage: Storage, max_bytes: int, include_tables: bool, favor_precision: bool,
+                 rows_per_block: int):
+        super().__init__(storage, max_bytes, include_tables, favor_precision)
+        self.rows_per_block = rows_per_block
+
+    def __call__(self, batch: pa.Table):
+        for uri in batch.column("warc_file").to_pylist():
+            out = []
+            try:
+                with self.storage.open_input(uri) as stream:
+                    for fields, offset in iter_warc_responses(stream, with_body=True, max_bytes=self.max_bytes):
+                        if is_document_response(fields):
+                            out.append(self.document(fields, uri, offset))
+                        if len(out) >= self.rows_per_block:
+                            yield self.table(out)
+                            out = []
+            except Exception as exc:  # corrupt or truncated WARC: the records read so far still count
+                out.append(self.unreadable_file(uri, unreadable_warc(exc)))
+            if out:
+                yield self.table(out)
 
 
 # Columns news rows add beyond the document contract.
@@ -405,13 +444,18 @@ def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
     # plain tasks, which need no reservation to get their turn.
     if ray.cluster_resources().get("CPU", 0) < SMALL_CLUSTER_CPUS:
         pointers.context.op_resource_reservation_enabled = False
+    options = (storage, cfg.news.max_bytes, ext.include_tables, ext.favor_precision)
+    if ext.split_files not in ("auto", "always", "never"):
+        raise ValueError(f"news.extract.split_files: auto, always or never, not {ext.split_files!r}")
+    if ext.split_files == "never" or ext.split_files == "auto" and len(files) >= ray.cluster_resources().get("CPU", 1):
+        return pointers.map_batches(ExtractWarcFiles(*options, ext.records_per_block), batch_size=1,
+                                    batch_format="pyarrow")
     return (
         pointers.map_batches(IndexWarc(storage), batch_size=1, batch_format="pyarrow")
-        # One WARC file holds thousands of records: split its pointers into blocks
-        # (streaming, no barrier) so extraction spreads over every CPU, not one per file.
+        # Fewer WARC files than CPUs: split their pointers into blocks (streaming, no
+        # barrier) so extraction spreads over every CPU, not one per file.
         .repartition(target_num_rows_per_block=ext.records_per_block)
-        .map_batches(ExtractWarcRecords(storage, cfg.news.max_bytes, ext.include_tables, ext.favor_precision),
-                     batch_size=ext.batch_size, batch_format="pyarrow")
+        .map_batches(ExtractWarcRecords(*options), batch_size=ext.batch_size, batch_format="pyarrow")
     )
 
 

@@ -150,6 +150,12 @@ def _record_fields(record, offset: int, body: bytes | None) -> dict:
     }
 
 
+def is_document_response(fields: dict) -> bool:
+    """A response worth extracting: not our own discovery records (robots.txt, sitemaps,
+    feeds, seed pages), and a 200 with a URL (redirects and errors are no documents)."""
+    return fields["kind"] not in DISCOVERY_KINDS and fields["http_status"] == 200 and bool(fields["url"])
+
+
 def iter_warc_responses(stream: BinaryIO, with_body: bool = True,
                         max_bytes: int | None = None) -> Iterator[tuple[dict, int]]:
     """(fields, offset) for every response record of a WARC stream (gzip or not).

@@ -23,14 +23,19 @@ keeps every one:
                       the WARC files (read with operators.news.warc.iter_warc_responses),
                       2 spawned worker processes, one WARC file per task, no Ray: WARC
                       reading + our decoding + trafilatura + row building.
-  pipeline            flows.news.extract_warcs (IndexWarc → repartition → ExtractWarcRecords)
-                      on an embedded Ray with ray.num_cpus=2, timed from creating the Dataset
+  pipeline            flows.news.extract_warcs with the default news.extract.split_files=auto:
+                      with at least as many WARC files as CPUs (the default 4 files), each
+                      file is read once by one task (ExtractWarcFiles), on an embedded Ray
+                      with ray.num_cpus=2, timed from creating the Dataset
                       to `materialize()` returning all rows. Ray start-up, Ray Data's warm-up
                       and one untimed warm-up extraction of a small WARC file (so the Ray
                       workers have imported trafilatura, as the pools' workers have) are
                       excluded; planning, scheduling, indexing, seeking, row validation and
                       Arrow conversion are included. The driver, raylet and GCS share the
                       same 2 cores.
+  pipeline, split     the same with split_files=always: every file indexed (IndexWarc), its
+                      record pointers repartitioned into blocks, extracted by seeking
+                      (ExtractWarcRecords): what runs when there are fewer files than CPUs.
 Ratio = pipeline pages/s / trafilatura-direct pages/s (1.0 = no overhead).
 Fairness check: the pipeline's document texts are compared, per URL, with the direct
 trafilatura texts (stripped) and with extract_document's; the counts of differing pages are
@@ -263,6 +268,7 @@ def main() -> None:
         cfg = load_config([f"output={tmp / 'out'}", *overrides])
         storage = storage_for(cfg)
         assert warc_files(cfg, storage) == files, warc_files(cfg, storage)
+        split_cfg = load_config([f"output={tmp / 'out_split'}", *overrides, "news.extract.split_files=always"])
         warm_cfg = load_config([f"output={tmp / 'out_warm'}", *overrides[:2], f"inputs.warc=[{warm_files[0]}]"])
         ext = cfg.news.extract
         options = {"include_tables": bool(ext.include_tables), "favor_precision": bool(ext.favor_precision)}
@@ -270,7 +276,7 @@ def main() -> None:
               f"({warc_bytes / 2**20:.1f} MiB gzip); inputs ready in {time.time() - started:.0f} s",
               file=sys.stderr, flush=True)
 
-        runs = {"trafilatura_direct": [], "extract_document": [], "pipeline": []}
+        runs = {"trafilatura_direct": [], "extract_document": [], "pipeline": [], "pipeline_split": []}
         checks = {}
         with ray_session(cfg), \
                 ProcessPoolExecutor(CPUS, mp_context=SPAWN, initializer=_init_worker,
@@ -298,21 +304,22 @@ def main() -> None:
                 checks["extract_document"] = {u: (t, r) for u, t, r in rows}
                 checks["extract_document_rows"] = len(rows)
 
-            def pipeline():
-                seconds, rows, stats = run_pipeline(cfg, storage, files)
-                if not runs["pipeline"] or seconds < min(runs["pipeline"]):
-                    checks["pipeline_stats"] = stats
-                runs["pipeline"].append(seconds)
-                checks["pipeline"] = {r["url"]: (r["text"], r["reason"], r["detail"]) for r in rows}
-                checks["pipeline_rows"] = len(rows)
+            def pipeline(key="pipeline", config=cfg):
+                seconds, rows, stats = run_pipeline(config, storage, files)
+                if not runs[key] or seconds < min(runs[key]):
+                    checks[f"{key}_stats"] = stats
+                runs[key].append(seconds)
+                checks[key] = {r["url"]: (r["text"], r["reason"], r["detail"]) for r in rows}
+                checks[f"{key}_rows"] = len(rows)
 
-            steps = [direct, document, pipeline]
+            steps = [direct, document, pipeline, lambda: pipeline("pipeline_split", split_cfg)]
             for rep in range(repeats):  # the order rotates, so a neighbour's burst of load hits every variant
-                for step in steps[rep % 3:] + steps[:rep % 3]:
+                for step in steps[rep % 4:] + steps[:rep % 4]:
                     step()
                 print(f"repetition {rep + 1}/{repeats}: trafilatura {runs['trafilatura_direct'][-1]:.2f} s, "
                       f"extract_document {runs['extract_document'][-1]:.2f} s, "
-                      f"pipeline {runs['pipeline'][-1]:.2f} s", file=sys.stderr, flush=True)
+                      f"pipeline {runs['pipeline'][-1]:.2f} s, split {runs['pipeline_split'][-1]:.2f} s",
+                      file=sys.stderr, flush=True)
 
     # ---- fairness: same pages in, same texts out ----
     direct_texts = checks["trafilatura_direct"]
@@ -330,6 +337,7 @@ def main() -> None:
         "pipeline_vs_trafilatura_differ": sum(1 for u, t in direct_texts.items() if pipe.get(u, (None,))[0] != t),
         "pipeline_vs_extract_document_differ": sum(1 for u, (t, _) in docs.items() if pipe.get(u, (None,))[0] != t),
         "extract_document_rows": checks["extract_document_rows"],
+        "pipeline_vs_split_differ": sum(1 for u, v in pipe.items() if checks["pipeline_split"].get(u) != v),
     }
     diff = [u for u, t in direct_texts.items() if pipe.get(u, (None,))[0] != t][:1]
     if diff:
@@ -353,7 +361,8 @@ def main() -> None:
              C.md_table(headers, [
                  row("trafilatura.bare_extraction direct, HTML in memory, 2 processes", "trafilatura_direct"),
                  row("extract_document from the WARC files, 2 processes, no Ray", "extract_document"),
-                 row("**pipeline**: `extract_warcs` on Ray, to materialize()", "pipeline"),
+                 row("**pipeline**: `extract_warcs` on Ray, to materialize(); whole files", "pipeline"),
+                 row("pipeline, files split (index, repartition, seek)", "pipeline_split"),
              ]), "",
              f"Pipeline / direct trafilatura pages/s: **{ratio:.3f}** "
              f"({(best['pipeline'] / best['trafilatura_direct'] - 1) * 100:+.1f}% time); "
@@ -361,7 +370,8 @@ def main() -> None:
              f"Fairness: {fairness['pipeline_documents']}/{n} pages came out of the pipeline as documents with text "
              f"({fairness['pipeline_error_rows']} error rows, {fairness['urls_missing_from_pipeline']} missing); texts "
              f"differing from direct trafilatura: {fairness['pipeline_vs_trafilatura_differ']}, from extract_document: "
-             f"{fairness['pipeline_vs_extract_document_differ']}.", "",
+             f"{fairness['pipeline_vs_extract_document_differ']}, from the split pipeline: "
+             f"{fairness['pipeline_vs_split_differ']}.", "",
              f"Excluded warm-ups: worker pools {pool_warmup:.1f} s; Ray Data + one {2 * CHUNK}-page pipeline run "
              f"{ray_warmup:.1f} s."]
     print("\n".join(lines))
@@ -374,7 +384,9 @@ def main() -> None:
         "median_seconds": {k: statistics.median(v) for k, v in runs.items()},
         "ratio_pipeline_vs_trafilatura": ratio,
         "ratio_extract_document_vs_trafilatura": rate["extract_document"] / rate["trafilatura_direct"],
+        "ratio_pipeline_split_vs_trafilatura": rate["pipeline_split"] / rate["trafilatura_direct"],
         "fairness": fairness, "pipeline_ray_data_stats_best_run": checks["pipeline_stats"],
+        "pipeline_split_ray_data_stats_best_run": checks["pipeline_split_stats"],
         "pool_warmup_s": pool_warmup, "ray_warmup_s": ray_warmup, "worker_pids": pids,
     })
     print(f"\nresults: {path.relative_to(C.REPO)}")
