@@ -17,6 +17,16 @@ hunspell-kk has only 19 words with һ, so һ is also repaired by its shape alone
 Cyrillic word, a Latin h, or a capital В after a lowercase letter ("шаВар"), is һ; neither
 is ever right there in Kazakh or Russian.
 
+Two things no word list can check are repaired by their form, on Kazakh text only:
+  - patronymics, a father's name + ұлы (son) or қызы (daughter) written as one capitalised
+    word ("Құнанбайұлы", "Нұрәділұлы"), which OCR reads "-улы", "-кызы": the suffix is
+    repaired, and э inside the name is ә (Kazakh writes э only in Russian loans, and those
+    begin with it: "Эльдар" stays). The letter before "улы" must not be a vowel: "Таулы"
+    (тау + лы, mountainous) is an adjective;
+  - the abbreviations ғ. of ғылым in academic degrees ("ф.-м. ғ. д.", "т.ғ.к.") and of
+    ғасыр after a Roman numeral ("XIX ғ.", "ХІХ ғ." in Cyrillic letters), which OCR reads
+    "г.", Russian's year and city.
+
 A page that is not Kazakh as a whole (a bilingual book's Russian page) has only its Kazakh
 paragraphs repaired (`kazakh_paragraphs`, with the page language check's verdict per paragraph).
 
@@ -42,6 +52,10 @@ WORD = re.compile(r"[\u0400-\u04ffa-zA-Z]+")
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 SHAPE_OF_H = re.compile(r"(?<=[\u0400-\u04ff])h|h(?=[\u0400-\u04ff])|(?<=[а-яёәғқңөұүһі])В")
 PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
+PATRONYMIC = re.compile(r"(?<![^\W\d_])([А-ЯЁӘҒҚҢӨҰҮҺІ][\u0400-\u04ff]*[^\W\d_аеёиоуыэюяәөұүі])"
+                        r"(улы|ұлы|кызы|қызы)(?![^\W\d_])")
+ABBREVIATED_G = re.compile(r"(?<![^\W\d_])г\.(?=\s?[дк]\.)|(?<![^\W\d_])([IVXLCІХ]+ )г\.(?![^\W\d_])")
+NAME_LETTERS = str.maketrans("эЭ", "әӘ")
 MAX_POSITIONS = 8  # a word with more look-alike letters has too many readings to trust one
 MIN_READ_STEM = 4  # a shorter stem with endings matches misreadings by chance ("көн"+"і"+"лі" for "көңілі")
 
@@ -88,20 +102,41 @@ class KazakhLetterRepair:
                 return found.pop() if len(found) == 1 else word  # two readings fit: leave it to a person
         return word
 
+    def patronymic(self, match: re.Match) -> str:
+        name, suffix = match.groups()
+        word = match.group()
+        if self.kazakh.knows(word, stem_prefixes=False) or self.russian and self.russian.knows(word, stem_prefixes=False):
+            return word
+        return name[0] + name[1:].translate(NAME_LETTERS) + {"улы": "ұлы", "кызы": "қызы"}.get(suffix, suffix)
+
     def __call__(self, text: str) -> tuple[str, int]:
         """(text with misread Kazakh letters repaired, letters repaired)."""
         count = 0
 
-        def repair(match: re.Match) -> str:
-            nonlocal count
-            fixed = self.repair_word(match.group())
-            count += sum(a != b for a, b in zip(fixed, match.group()))
-            return fixed
+        def counted(repair: Callable[[re.Match], str]) -> Callable[[re.Match], str]:
+            def substitute(match: re.Match) -> str:
+                nonlocal count
+                fixed = repair(match)
+                count += sum(a != b for a, b in zip(fixed, match.group()))
+                return fixed
+            return substitute
 
-        return WORD.sub(repair, text), count
+        text = ABBREVIATED_G.sub(counted(lambda match: (match.group(1) or "") + "ғ."), text)
+        text = PATRONYMIC.sub(counted(self.patronymic), text)
+        return WORD.sub(counted(lambda match: self.repair_word(match.group())), text), count
 
     def kazakh_paragraphs(self, text: str, is_kazakh: Callable[[str], bool]) -> tuple[str, int]:
-        """A page that is not Kazakh as a whole (a bilingual book's Russian page): the
+        """Two things no word list can check are repaired by their form, on Kazakh text only:
+  - patronymics, a father's name + ұлы (son) or қызы (daughter) written as one capitalised
+    word ("Құнанбайұлы", "Нұрәділұлы"), which OCR reads "-улы", "-кызы": the suffix is
+    repaired, and э inside the name is ә (Kazakh writes э only in Russian loans, and those
+    begin with it: "Эльдар" stays). The letter before "улы" must not be a vowel: "Таулы"
+    (тау + лы, mountainous) is an adjective;
+  - the abbreviations ғ. of ғылым in academic degrees ("ф.-м. ғ. д.", "т.ғ.к.") and of
+    ғасыр after a Roman numeral ("XIX ғ.", "ХІХ ғ." in Cyrillic letters), which OCR reads
+    "г.", Russian's year and city.
+
+A page that is not Kazakh as a whole (a bilingual book's Russian page): the
         paragraphs (blank-line separated, as OCR writes them) that `is_kazakh` are repaired."""
         paragraphs = PARAGRAPH_BREAK.split(text)
         count = 0

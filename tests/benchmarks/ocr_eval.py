@@ -347,11 +347,11 @@ def kazakh_letters(pairs_by_page: list[list[tuple]]) -> dict:
     # A letter inside a word can be checked against a word list; one standing alone (the
     # alphabet list "ү, һ, і" of the seed text) cannot: recall is also given for the former.
     truth_in_words, match_in_words = Counter(), Counter()
-    confusions, sources = defaultdict(Counter), defaultdict(Counter)
+    confusions, sources, missed_words = defaultdict(Counter), defaultdict(Counter), Counter()
     for pairs in pairs_by_page:
         ref = [r for r, _ in pairs if r is not None]
         k = -1
-        for r, h in pairs:
+        for i, (r, h) in enumerate(pairs):
             k += r is not None
             if r in C.KK_SPECIFIC:
                 truth[r] += 1
@@ -362,6 +362,7 @@ def kazakh_letters(pairs_by_page: list[list[tuple]]) -> dict:
                     match_in_words[r] += in_word
                 else:
                     confusions[r][h if h is not None else "∅"] += 1
+                    missed_words[word_at(pairs, i)] += 1
             if h in C.KK_SPECIFIC:
                 found[h] += 1
                 if r != h:
@@ -379,8 +380,24 @@ def kazakh_letters(pairs_by_page: list[list[tuple]]) -> dict:
     t, f, m = sum(truth.values()), sum(found.values()), sum(match.values())
     tw, mw = sum(truth_in_words.values()), sum(match_in_words.values())
     out["all"] = {"truth": t, "ocr": f, "correct": m, "recall": m / t if t else None,
-                  "recall_in_words": mw / tw if tw else None, "precision": m / f if f else None}
+                  "recall_in_words": mw / tw if tw else None, "precision": m / f if f else None,
+                  "missed_in": dict(missed_words.most_common(40))}
     return out
+
+
+def word_at(pairs: list[tuple], i: int) -> str:
+    """"truth word → OCR word" around aligned position i: where a missed letter was."""
+    def inside(pair):
+        return not (pair[0] if pair[0] is not None else pair[1]).isspace()
+
+    start, end = i, i + 1
+    while start > 0 and inside(pairs[start - 1]):
+        start -= 1
+    while end < len(pairs) and inside(pairs[end]):
+        end += 1
+    truth = "".join(r for r, _ in pairs[start:end] if r)
+    read = "".join(h for _, h in pairs[start:end] if h)
+    return f"{truth} → {read}"
 
 
 # ----------------------------------------------------------------- main ----

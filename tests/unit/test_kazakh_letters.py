@@ -71,3 +71,29 @@ def test_paragraph_repair_keeps_the_layout_and_repairs_as_the_whole_page_would(p
     text = "".join(p + b for p, b in zip(paragraphs, breaks))
     assert repair.kazakh_paragraphs(text, lambda p: False) == (text, 0)
     assert repair.kazakh_paragraphs(text, lambda p: True) == repair(text)
+
+
+@pytest.mark.parametrize("read, right", [
+    # Patronymics no word list has: the suffix, and э inside the name.
+    ("Мақсат Нурэдлулы, профессор", "Мақсат Нурәдлұлы, профессор"),
+    ("Абай Кунанбайулы", "Абай Қунанбайұлы"),
+    ("Сауле Эльдаркызы", "Сауле Эльдарқызы"),  # a name that begins with Э is a Russian loan: kept
+    # ғ. of ғылым in degrees, and of ғасыр after a Roman numeral (Latin or Cyrillic letters).
+    ("ф.-м. г. д., профессор", "ф.-м. ғ. д., профессор"),
+    ("т.г.к. Әлиева", "т.ғ.к. Әлиева"),
+    ("ХІХ г. басында", "ХІХ ғ. басында"),
+    ("XX г. ортасы", "XX ғ. ортасы"),
+])
+def test_patronymics_and_abbreviations_are_repaired_by_their_form(repair, read, right):
+    assert repair(read)[0] == right
+
+
+@pytest.mark.parametrize("text", [
+    "Таулы Алтай",          # тау + лы: an adjective, not a patronymic
+    "Акулы мен Скулы",      # Russian words
+    "1991 г. Алматы",       # Russian's year and city in a Kazakh text stay as written
+    "г. Караганда",
+    "Қазақ ұлы жазушысы",
+])
+def test_words_that_only_look_like_patronymics_or_abbreviations_are_kept(repair, text):
+    assert repair(text) == (text, 0)
