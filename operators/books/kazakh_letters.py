@@ -126,17 +126,7 @@ class KazakhLetterRepair:
         return WORD.sub(counted(lambda match: self.repair_word(match.group())), text), count
 
     def kazakh_paragraphs(self, text: str, is_kazakh: Callable[[str], bool]) -> tuple[str, int]:
-        """Two things no word list can check are repaired by their form, on Kazakh text only:
-  - patronymics, a father's name + ұлы (son) or қызы (daughter) written as one capitalised
-    word ("Құнанбайұлы", "Нұрәділұлы"), which OCR reads "-улы", "-кызы": the suffix is
-    repaired, and э inside the name is ә (Kazakh writes э only in Russian loans, and those
-    begin with it: "Эльдар" stays). The letter before "улы" must not be a vowel: "Таулы"
-    (тау + лы, mountainous) is an adjective;
-  - the abbreviations ғ. of ғылым in academic degrees ("ф.-м. ғ. д.", "т.ғ.к.") and of
-    ғасыр after a Roman numeral ("XIX ғ.", "ХІХ ғ." in Cyrillic letters), which OCR reads
-    "г.", Russian's year and city.
-
-A page that is not Kazakh as a whole (a bilingual book's Russian page): the
+        """A page that is not Kazakh as a whole (a bilingual book's Russian page): the
         paragraphs (blank-line separated, as OCR writes them) that `is_kazakh` are repaired."""
         paragraphs = PARAGRAPH_BREAK.split(text)
         count = 0

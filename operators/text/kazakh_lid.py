@@ -109,10 +109,10 @@ KYRGYZ_SPELLING = re.compile(r"(аа|оо|өө|үү|ээ|ыы)|[аеёиоуүө
 KAZAKH_ONLY = frozenset("құғәіһ")  # none of them in Kyrgyz
 # And the other way, spellings of Kazakh a neighbour never writes. Kyrgyz merged a vowel + у
 # into a long vowel (Kazakh "жасау", "баптау"; Kyrgyz "жасоо"), writes its verbal nouns with
-# -уу/-үү ("жабуу"; Kazakh "жабу", "көрсету") and its possessive -у only after a rounded vowel
-# ("жолу"; Kazakh "жолы"), nor puts a vowel after у (Kazakh "жазуы"; Kyrgyz "жазуусу"). Tatar and Bashkir end a word in у after a front vowel only in "-су"
-# ("зәңгәрсу"; 10 of their 360,000 word forms): their verbal noun there is -ү ("төзәтү";
-# Kazakh "түзету").
+# -уу/-үү ("жабуу"; Kazakh "жабу", "көрсету"), its possessive -у only after a rounded vowel
+# ("жолу"; Kazakh "жолы"), and no vowel after у (Kazakh "жазуы"; Kyrgyz "жазуусу"). Tatar and
+# Bashkir end a word in у after a front vowel only in "-су" ("зәңгәрсу"; 10 of their 360,000
+# word forms): their verbal noun there is -ү ("төзәтү"; Kazakh "түзету").
 NEVER_WRITTEN_BY = {
     "ky": re.compile(r"[аеыә]у|уы|[аеыиәі][^аеёиоуүөыэюяұіә]+у$"),
     "tt": re.compile(r"[еәіиөү][^аеёиоуүөыэюяұіә]*[^аеёиоуүөыэюяұіәс]у$"),
@@ -392,9 +392,9 @@ class KazakhDecision:
         whose only Kyrgyz trait is ч, often a name ("лепча жазуы"), counts only where it outnumbers
         the words spelt as Kyrgyz never writes."""
         if not letters.extras & KAZAKH_ONLY and not evidence.get("kyrgyz_spelling"):
+            with_ch = sum(1 for w in letters.words if self.kyrgyz_ending(w, "ч"))
             if (any(KYRGYZ_SPELLING.search(w) or self.kyrgyz_ending(w) for w in letters.words)
-                    or sum(1 for w in letters.words if self.kyrgyz_ending(w, "ч"))
-                    > self.spelt_as_never_written(letters.words[:MAX_WORDS], "ky")):
+                    or with_ch and with_ch > self.spelt_as_never_written(letters.words[:MAX_WORDS], "ky")):
                 evidence["kyrgyz_spelling"] = True
         return evidence.get("kyrgyz_spelling", False)
 
