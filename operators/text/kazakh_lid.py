@@ -176,6 +176,11 @@ class Letters:
             return foreign_words * 2 < kazakh_words
         return kazakh_words > foreign_words
 
+    def only_kazakh(self) -> bool:
+        """No language of the table but Kazakh writes all of the text's extra letters (ұ, or
+        і with қ, ...)."""
+        return bool(self.extras) and [lang for lang in EXTRA_LETTERS if not self.rules_out(lang)] == ["kk"]
+
     def looks_kazakh_long(self) -> bool:
         return (bool(self.extras & KAZAKH_CORE) and bool(self.extras & NOT_UKRAINIAN_OR_UZBEK)
                 and self.marked_share >= MIN_MARKED_SHARE)
@@ -311,6 +316,11 @@ class KazakhDecision:
             elif (hits.get("kk", 0.0) >= max(self.best_rival(hits), 0.5) and self.explained_share(letters) >= 0.5
                     and not self.spelt_kyrgyz(letters, evidence)):
                 return answer("kk", max(p_kk, strength), f"letters rule out {lid}; kk words")
+            elif letters.only_kazakh() and hits.get(lid, 0.0) <= 0.5:
+                # Names around a Kazakh word ("Атлант мұхиты/Кабо-Верде"): no word list knows
+                # them, but only Kazakh writes these letters, and the label's list does not
+                # know most words (a Russian sentence quoting a Kazakh name it does).
+                return answer("kk", max(p_kk, strength), f"letters rule out {lid}; only Kazakh writes them")
         elif not long and p_kk > 0 and lid in self.words:
             # A short text in letters Kazakh shares with the label ("дат тілі" read as uk):
             # Kazakh's own word forms, none of them guessed from a stem, against the label's,

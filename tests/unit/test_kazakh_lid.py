@@ -268,3 +268,13 @@ def test_kyrgyz_never_writes_a_vowel_after_u(lid):
     assert lang == "kk" and "kyrgyz_spelling" not in json.loads(evidence), evidence
     # ... but more words spelt the Kyrgyz way still do.
     assert lid.kazakh.decide([("kk", 0.6), ("ky", 0.3)], "өзбекче жапондорго жазуы")[0] == "ky"
+
+
+def test_letters_only_kazakh_writes_decide_names_no_list_knows(lid):
+    ranking = [("ru", 0.81), ("bg", 0.06), ("kk", 0.05)]
+    lang, _, evidence = lid.kazakh.decide(ranking, "Атлант мұхиты/Кабо-Верде")  # Thunderbird's time zone
+    assert lang == "kk" and "only Kazakh writes them" in json.loads(evidence)["rule"], evidence
+    # A Russian sentence quoting a Kazakh name: Russian knows most of its words.
+    assert lid.kazakh.decide([("ru", 0.9), ("kk", 0.02)], "Компания «Ұлттық» объявила о новом продукте")[0] == "ru"
+    # ә is Tatar and Bashkir too: the letters alone do not decide.
+    assert lid.kazakh.decide([("tt", 0.6), ("ba", 0.2)], "Сәламәт")[0] != "kk"
