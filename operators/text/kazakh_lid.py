@@ -468,9 +468,10 @@ class KazakhDecision:
         kazakh_letters = bool(letters.extras & EXTRA_LETTERS["kk"])
         p_lid = dict(ranked)
         # The model knows no Kyrgyz (nor Bulgarian, Serbian ...): it may overrule only a
-        # label it can judge, and only where lid.176 found Kyrgyz no likelier than Kazakh.
+        # label it can judge, and only where lid.176 found Kyrgyz no likelier than Kazakh
+        # or the letters rule Kyrgyz out (қ in "Индекстелген ДҚ").
         if (p_kk >= NGRAM_KK_SURE and not evidence.get("kyrgyz_spelling") and lid in self.ngrams.langs
-                and p_lid.get("ky", 0.0) <= p_lid.get("kk", 0.0)
+                and (p_lid.get("ky", 0.0) <= p_lid.get("kk", 0.0) or letters.rules_out("ky"))
                 and (lid_score < LID_UNSURE or kazakh_letters and letters.rules_out(lid))
                 and not self.words_are_the_labels(lid, letters.words)):
             return answer("kk", max(p_lid.get("kk", 0.0), p_kk / 2 + 0.1), f"short text; spelt as kk, not {lid}")

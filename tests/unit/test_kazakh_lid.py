@@ -278,3 +278,6 @@ def test_letters_only_kazakh_writes_decide_names_no_list_knows(lid):
     assert lid.kazakh.decide([("ru", 0.9), ("kk", 0.02)], "Компания «Ұлттық» объявила о новом продукте")[0] == "ru"
     # ә is Tatar and Bashkir too: the letters alone do not decide.
     assert lid.kazakh.decide([("tt", 0.6), ("ba", 0.2)], "Сәламәт")[0] != "kk"
+    # lid.176's Kyrgyz guess does not guard a text with қ, a letter Kyrgyz lacks.
+    ranking = [("ru", 0.35), ("ky", 0.18), ("mk", 0.12)]
+    assert lid.kazakh.decide(ranking, "Индекстелген ДҚ")[0] == "kk"
