@@ -21,7 +21,8 @@ from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from tests.benchmarks._langid_corpus import LANGUAGES, available, samples  # noqa: E402
+from tests.benchmarks._langid_corpus import (LANGUAGES, available, cldr_names, samples,  # noqa: E402
+                                             thunderbird_strings)
 from operators.text.langid import FastTextLangID  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -29,11 +30,13 @@ RIVALS = ("ru", "uk", "ky", "tt", "ba")
 
 
 def corpus(n: int) -> dict[str, list[tuple[str, str, str]]]:
-    """{"short"|"long": [(true lang, source, text)]}, ambiguous short texts dropped."""
+    """{"short"|"long": [(true lang, source, text)]}, ambiguous short texts dropped: those that
+    another language's material has word for word (all its UI strings and CLDR names, not
+    only the ones sampled: "Багама аралдары" is Kyrgyz and Kazakh alike)."""
     per_lang = {lang: samples(lang, n) for lang in LANGUAGES}
     owners = defaultdict(set)
     for lang, s in per_lang.items():
-        for _, text in s["short"]:
+        for text in (*thunderbird_strings(lang), *cldr_names(lang), *(text for _, text in s["short"])):
             owners[text.lower()].add(lang)
     out = {"short": [], "long": []}
     for lang, s in per_lang.items():
