@@ -21,8 +21,9 @@ Two things no word list can check are repaired by their form, on Kazakh text onl
   - patronymics, a father's name + ұлы (son) or қызы (daughter) written as one capitalised
     word ("Құнанбайұлы", "Нұрәділұлы"), which OCR reads "-улы", "-кызы": the suffix is
     repaired, and э inside the name is ә (Kazakh writes э only in Russian loans, and those
-    begin with it: "Эльдар" stays). The letter before "улы" must not be a vowel: "Таулы"
-    (тау + лы, mountainous) is an adjective;
+    begin with it: "Эльдар" stays); the rest of the name, which no list knows, is left as
+    read. The letter before "улы" must not be a vowel: "Таулы" (тау + лы, mountainous) is
+    an adjective;
   - the abbreviations ғ. of ғылым in academic degrees ("ф.-м. ғ. д.", "т.ғ.к.") and of
     ғасыр after a Roman numeral ("XIX ғ.", "ХІХ ғ." in Cyrillic letters), which OCR reads
     "г.", Russian's year and city.
@@ -52,8 +53,7 @@ WORD = re.compile(r"[\u0400-\u04ffa-zA-Z]+")
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 SHAPE_OF_H = re.compile(r"(?<=[\u0400-\u04ff])h|h(?=[\u0400-\u04ff])|(?<=[а-яёәғқңөұүһі])В")
 PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
-PATRONYMIC = re.compile(r"(?<![^\W\d_])([А-ЯЁӘҒҚҢӨҰҮҺІ][\u0400-\u04ff]*[^\W\d_аеёиоуыэюяәөұүі])"
-                        r"(улы|ұлы|кызы|қызы)(?![^\W\d_])")
+PATRONYMIC = re.compile(r"([А-ЯЁӘҒҚҢӨҰҮҺІ][\u0400-\u04ff]*[^\W\d_аеёиоуыэюяәөұүі])(улы|ұлы|кызы|қызы)")
 ABBREVIATED_G = re.compile(r"(?<![^\W\d_])г\.(?=\s?[дк]\.)|(?<![^\W\d_])([IVXLCІХ]+ )г\.(?![^\W\d_])")
 NAME_LETTERS = str.maketrans("эЭ", "әӘ")
 MAX_POSITIONS = 8  # a word with more look-alike letters has too many readings to trust one
@@ -102,11 +102,14 @@ class KazakhLetterRepair:
                 return found.pop() if len(found) == 1 else word  # two readings fit: leave it to a person
         return word
 
-    def patronymic(self, match: re.Match) -> str:
+    def patronymic(self, word: str) -> str | None:
+        """The word repaired as a patronymic, or None if it is none. A name no list knows is
+        not guessed at further ("Кунанбайулы" → "Кунанбайұлы")."""
+        match = PATRONYMIC.fullmatch(word)
+        if match is None or self.kazakh.knows(word, stem_prefixes=False) or (
+                self.russian is not None and self.russian.knows(word, stem_prefixes=False)):
+            return None
         name, suffix = match.groups()
-        word = match.group()
-        if self.kazakh.knows(word, stem_prefixes=False) or self.russian and self.russian.knows(word, stem_prefixes=False):
-            return word
         return name[0] + name[1:].translate(NAME_LETTERS) + {"улы": "ұлы", "кызы": "қызы"}.get(suffix, suffix)
 
     def __call__(self, text: str) -> tuple[str, int]:
@@ -121,9 +124,12 @@ class KazakhLetterRepair:
                 return fixed
             return substitute
 
+        def word(match: re.Match) -> str:
+            fixed = self.patronymic(match.group())
+            return self.repair_word(match.group()) if fixed is None else fixed
+
         text = ABBREVIATED_G.sub(counted(lambda match: (match.group(1) or "") + "ғ."), text)
-        text = PATRONYMIC.sub(counted(self.patronymic), text)
-        return WORD.sub(counted(lambda match: self.repair_word(match.group())), text), count
+        return WORD.sub(counted(word), text), count
 
     def kazakh_paragraphs(self, text: str, is_kazakh: Callable[[str], bool]) -> tuple[str, int]:
         """A page that is not Kazakh as a whole (a bilingual book's Russian page): the
