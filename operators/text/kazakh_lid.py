@@ -129,7 +129,8 @@ KYRGYZ_ENDINGS = re.compile(r"[дтнл][уү]н$|[аеыиоөуүяюэ][^ае
 
 # Kazakh written with a font or keyboard that has ӛ (U+04DB) where ө belongs; common in
 # Kazakh PDFs and web text.
-KAZAKH_VARIANTS = str.maketrans({"ӛ": "ө"})
+# (str.replace, not str.translate: a dict translation costs ~0.1 ms on a 2 KB document.)
+KAZAKH_VARIANT, KAZAKH_LETTER = "ӛ", "ө"
 
 
 # A letter (isalpha: \w less digits and _) Kazakh does not write; one of Kazakh's nine.
@@ -146,7 +147,7 @@ class Letters:
 
     @classmethod
     def of(cls, text: str) -> Letters:
-        words = WORD.findall(text.lower().translate(KAZAKH_VARIANTS))
+        words = WORD.findall(text.lower().replace(KAZAKH_VARIANT, KAZAKH_LETTER))
         letters = frozenset(ch for ch in set("".join(words)) if ch.isalpha())
         n = len(words) or 1
         # Each word is searched only when the text has such letters at all (most has none).
