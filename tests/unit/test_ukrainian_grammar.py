@@ -1,4 +1,7 @@
 """Ukrainian locatives without a preposition (pymorphy3's real Ukrainian dictionary)."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from operators.text.ukrainian_grammar import bare_locatives, only_locative
 
 
@@ -19,3 +22,12 @@ def test_a_preposition_anywhere_before_governs_the_locative():
     assert bare_locatives(["кодування", "тексту", "в", "новому", "алгоритмі"]) == set()
     assert bare_locatives(["на", "панелі"]) == set()
     assert bare_locatives(["тілі", "при", "тілі"]) == {0}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="абвгдеєжзиіїйклмнопрстуфхцчшщьюяәғқңөұүһ'-", min_size=1, max_size=12), max_size=8))
+def test_bare_locatives_are_positions_of_words_ending_in_i_before_any_preposition(words):
+    bare = bare_locatives(words)
+    assert bare <= {i for i, w in enumerate(words) if w.endswith("і")}
+    first_preposition = next((i for i, w in enumerate(words) if w in ("в", "у", "на", "по", "при", "о")), len(words))
+    assert all(i < first_preposition for i in bare)
