@@ -23,7 +23,7 @@ from flows.inputs import ReadTextFiles
 from flows.near_dedup import near_dedup
 from flows.news import news_documents, news_fingerprint
 from flows.pages import PAGES, ocr_config_hash
-from flows.runtime import SMALL_CLUSTER_CPUS, actor_pool, log
+from flows.runtime import actor_pool, full_cpus_on_small_clusters, log
 from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.assemble import SOURCE as BOOK_SOURCE
@@ -138,9 +138,7 @@ def curate_units(cfg, storage: Storage, chain, text_files: list[str], books: lis
         reader = TextReader(cfg.inputs.text_field, cfg.inputs.id_field, cfg.inputs.title_field,
                             cfg.inputs.max_file_bytes, cfg.inputs.max_line_bytes, cfg.inputs.max_gzip_ratio)
         files = ray.data.from_items([{"uri": u} for u in pending], override_num_blocks=len(pending))
-        if ray.cluster_resources().get("CPU", 0) < SMALL_CLUSTER_CPUS:
-            files.context.op_resource_reservation_enabled = False
-        done = files.map_batches(
+        done = full_cpus_on_small_clusters(files).map_batches(
             CurateTextFiles, fn_constructor_args=(chain, storage, reader, units), compute=actor_pool(cfg),
             batch_size=1, batch_format="pyarrow").sum("retry")
         unreadable = int(done or 0)

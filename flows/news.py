@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
-from flows.runtime import SMALL_CLUSTER_CPUS, log
+from flows.runtime import cluster_cpus, full_cpus_on_small_clusters, log
 from flows.storage import Storage, is_s3, join
 from operators.base import rows_to_table
 from operators.documents import error_document
@@ -384,8 +384,11 @@ class ExtractWarcRecords:
         """A response record (iter_warc_responses' fields) → its document or error row."""
         if len(record["body"] or b"") > self.max_bytes:
             return self.record_error(record, uri, offset, f"body larger than {self.max_bytes} bytes")
-        return extract_document(record["url"], record["body"], uri, offset, record["warc_record_id"],
-                                record["content_type"], **self.options)
+        try:
+            return extract_document(record["url"], record["body"], uri, offset, record["warc_record_id"],
+                                    record["content_type"], **self.options)
+        except Exception as exc:  # one page's failure is its own error row, not its file's nor the run's
+            return self.record_error(record, uri, offset, f"cannot extract: {type(exc).__name__}: {exc}")
 
     @staticmethod
     def record_error(record: dict, uri: str, offset: int, detail: str) -> dict:
@@ -438,16 +441,12 @@ def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
     import ray
 
     ext = cfg.news.extract
-    pointers = ray.data.from_items([{"warc_file": f} for f in files], override_num_blocks=max(1, len(files)))
-    # Ray Data reserves CPUs per operator; on a small machine that ran extraction one task
-    # at a time (half of a 2-core machine idle: tests/benchmarks/news_extract.py). These are
-    # plain tasks, which need no reservation to get their turn.
-    if ray.cluster_resources().get("CPU", 0) < SMALL_CLUSTER_CPUS:
-        pointers.context.op_resource_reservation_enabled = False
+    pointers = full_cpus_on_small_clusters(
+        ray.data.from_items([{"warc_file": f} for f in files], override_num_blocks=max(1, len(files))))
     options = (storage, cfg.news.max_bytes, ext.include_tables, ext.favor_precision)
     if ext.split_files not in ("auto", "always", "never"):
         raise ValueError(f"news.extract.split_files: auto, always or never, not {ext.split_files!r}")
-    if ext.split_files == "never" or ext.split_files == "auto" and len(files) >= ray.cluster_resources().get("CPU", 1):
+    if ext.split_files == "never" or ext.split_files == "auto" and len(files) >= cluster_cpus():
         return pointers.map_batches(ExtractWarcFiles(*options, ext.records_per_block), batch_size=1,
                                     batch_format="pyarrow")
     return (

@@ -62,12 +62,29 @@ def ray_session(cfg: DictConfig):
             ray.shutdown()
 
 
+def cluster_cpus() -> int:
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def full_cpus_on_small_clusters(dataset):
+    """`dataset` with Ray Data's per-operator CPU reservation off on clusters under
+    SMALL_CLUSTER_CPUS: on 2 CPUs it left a stage's actor pool (or task pool) one CPU while
+    the other waited for operators downstream (curation 83 → 55 s, news extraction one task
+    at a time: tests/benchmarks/scale.py, news_extract.py). Only for stages whose work is
+    plain tasks or one actor pool, which need no reservation to get their turn."""
+    if cluster_cpus() < SMALL_CLUSTER_CPUS:
+        dataset.context.op_resource_reservation_enabled = False
+    return dataset
+
+
 def actor_pool(cfg: DictConfig, size: int | None = None):
     """An autoscaling pool for a stage that loads a model once per actor: up to `size`,
     else `ray.concurrency`, else one actor per CPU in the cluster."""
     import ray
 
-    most = size or cfg.ray.concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    most = size or cfg.ray.concurrency or cluster_cpus()
     return ray.data.ActorPoolStrategy(min_size=1, max_size=int(most))
 
 
