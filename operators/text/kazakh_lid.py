@@ -403,7 +403,7 @@ class KazakhDecision:
         whose only Kyrgyz trait is ч, often a name ("лепча жазуы"), counts only where it outnumbers
         the words spelt as Kyrgyz never writes."""
         if not letters.extras & KAZAKH_ONLY and not evidence.get("kyrgyz_spelling"):
-            with_ch = sum(1 for w in letters.words if self.kyrgyz_ending(w, "ч"))
+            with_ch = sum(1 for w in letters.words if "ч" in w and not self.explains(w))
             if (any(KYRGYZ_SPELLING.search(w) or self.kyrgyz_ending(w) for w in letters.words)
                     or with_ch and with_ch > self.spelt_as_never_written(letters.words[:MAX_WORDS], "ky")):
                 evidence["kyrgyz_spelling"] = True
@@ -427,10 +427,12 @@ class KazakhDecision:
             return False
         return not self.spelt_kyrgyz(letters, evidence) and all(self.kazakh_words.explains(w) for w in words)
 
-    def kyrgyz_ending(self, word: str, ch: str = "") -> bool:
-        """A Kyrgyz ending (or the letter `ch`) in a word Kazakh does not explain."""
-        return (self.kazakh_words is not None and (ch in word if ch else KYRGYZ_ENDINGS.search(word) is not None)
-                and not self.kazakh_words.explains(word))
+    def explains(self, word: str) -> bool:
+        """Kazakh explains the word, loans and their endings included (True without the lists)."""
+        return self.kazakh_words is None or self.kazakh_words.explains(word)
+
+    def kyrgyz_ending(self, word: str) -> bool:
+        return KYRGYZ_ENDINGS.search(word) is not None and not self.explains(word)
 
     def short_kazakh_label(self, ranked, text, letters, evidence, answer):
         """lid.176 says kk for a short text: a Tatar, Bashkir or Uzbek word may read as

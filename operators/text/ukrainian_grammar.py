@@ -22,6 +22,7 @@ def _analyzer():
     return pymorphy3.MorphAnalyzer(lang="uk")
 
 
+@functools.lru_cache(maxsize=65536)  # a text's words are looked up by several rules, and words recur
 def only_locative(word: str) -> bool:
     """Every reading the dictionary has of `word` is a locative ("тілі", "алгоритмі";
     not "панелі", which is also a genitive, dative and plural)."""
@@ -29,6 +30,7 @@ def only_locative(word: str) -> bool:
     return bool(parses) and all(p.tag.case == "loct" for p in parses)
 
 
+@functools.lru_cache(maxsize=65536)
 def may_be_preposition(word: str) -> bool:
     return any(p.tag.POS == "PREP" for p in _analyzer().parse(word))
 
