@@ -36,7 +36,6 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -82,10 +81,9 @@ def run_build(books: list[dict], catalog: Path, output: Path, timeout: int, watc
         rc, started, ended, lines, _, memory = scale.run_sampled(cmd, env, timeout)
         result = {"returncode": rc, "wall_seconds": ended - started, "memory": memory}
     else:
-        started = time.perf_counter()
-        run = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
-        rc, lines = run.returncode, [(0, line) for line in run.stderr.decode(errors="replace").splitlines()]
-        result = {"returncode": rc, "wall_seconds": time.perf_counter() - started}
+        rc, seconds, tail = scale.run_unwatched(cmd, env, timeout)
+        lines = [(0, line) for line in tail]
+        result = {"returncode": rc, "wall_seconds": seconds}
     if rc != 0:
         result["error_tail"] = [line for _, line in lines[-60:]]
         return result

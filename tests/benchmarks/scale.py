@@ -285,13 +285,12 @@ def build_command(inputs: list[Path], output: Path, extra: list[str], submit: st
     return cmd, env
 
 
-def run_unwatched(inputs: list[Path], output: Path, timeout: int, extra: list[str]) -> float | None:
-    """Wall seconds of the same build with nothing sampling it; None if it failed."""
-    cmd, env = build_command(inputs, output, extra)
+def run_unwatched(cmd: list[str], env: dict, timeout: int) -> tuple[int, float, list[str]]:
+    """Runs a command in the repository with nothing sampling it: (returncode, wall seconds,
+    its last output lines)."""
     started = time.perf_counter()
-    run = subprocess.run(cmd, env=env, cwd=C.REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         timeout=timeout)
-    return time.perf_counter() - started if run.returncode == 0 else None
+    run = subprocess.run(cmd, env=env, cwd=C.REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    return run.returncode, time.perf_counter() - started, run.stdout.decode(errors="replace").splitlines()[-60:]
 
 
 def run_build(inputs: list[Path], output: Path, timeout: int, extra: list[str], submit: str | None = None) -> dict:
@@ -532,8 +531,9 @@ def main() -> None:
                 shutil.rmtree(tmp / f"out-{k}", ignore_errors=True)
             if k in dt_sizes:
                 if not args.submit:
-                    entry["unwatched_seconds"] = run_unwatched(inputs, tmp / f"out-{k}-unwatched", args.timeout,
-                                                               args.overrides)
+                    rc, seconds, _ = run_unwatched(*build_command(inputs, tmp / f"out-{k}-unwatched", args.overrides),
+                                                   args.timeout)
+                    entry["unwatched_seconds"] = seconds if rc == 0 else None
                     shutil.rmtree(tmp / f"out-{k}-unwatched", ignore_errors=True)
                 try:
                     entry["datatrove"] = run_datatrove(inputs, tmp / f"dt-{k}")
