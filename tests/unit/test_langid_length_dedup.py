@@ -93,3 +93,15 @@ def test_mixed_documents_get_per_language_shares():
     shares = [json.loads(s) for s in out.column("lang_shares").to_pylist()]
     assert set(shares[0]) == {"kk", "ru"} and shares[0]["kk"] > shares[0]["ru"] > 0.2
     assert shares[1] == {"en": 1.0}
+
+
+def test_a_kazakh_paragraph_lid176_reads_as_russian_counts_as_kazakh_in_a_russian_document():
+    import json
+
+    menu = "Басты бет | Экономика | Кіру | Біз туралы | Байланыс"  # lid.176: ru
+    lid = FastTextLangID()
+    assert lid.ranked(menu)[0][0] == "ru"
+    assert lid.paragraph_language(menu, "ru") == "kk"
+    assert lid.paragraph_language(RU, "ru") == "ru"
+    shares = json.loads(lid(table([RU + "\n" + menu])).column("lang_shares")[0].as_py())
+    assert set(shares) == {"ru", "kk"}
