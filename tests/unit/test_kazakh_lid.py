@@ -205,6 +205,9 @@ def test_word_lists_do_not_make_neighbours_kazakh(lid, text, lid_ranking):
     ("жапондорго", "жапондарға"),            # rounded plural and dative endings
     ("лимонду алды", "лимонды алды"),        # rounded accusative
     ("велосипеддин", "велосипедтің"),        # и in an ending, where Kazakh writes і
+    ("Бишкектеги жаңы китептер", "Алматыдағы жаңа кітаптар"),  # -теги, Kazakh -тағы/-тегі
+    ("келип кетти", "келіп кетті"),          # the converb -ип, Kazakh -іп
+    ("мектебибиз", "мектебіміз"),            # possessive -ибиз, Kazakh -іміз
 ])
 def test_kyrgyz_endings_are_not_kazakh(kyrgyz, kazakh):
     decision = KazakhDecision()
