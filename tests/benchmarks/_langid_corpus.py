@@ -10,7 +10,7 @@ it has never seen:
 - Tesseract's own LSTM word lists (Debian `tesseract-ocr-{kaz,kir,tat,ukr,...}`),
   unpacked with `combine_tessdata` and `dawg2wordlist`; words also in the Russian list
   are dropped from the other languages' lists (those lists carry Russian loans and
-  names).
+  names), and so are words with a letter only other alphabets have (ADDED_LETTERS).
 
 Short texts are under 60 characters (labels, headlines, captions); long texts are
 paragraphs of at least 200 characters.
@@ -32,6 +32,11 @@ TESSERACT_CODES = {"kk": "kaz", "ru": "rus", "uk": "ukr", "ky": "kir", "tt": "ta
                    "be": "bel", "mn": "mon"}
 CLDR_CODES = {"kk": "kk", "ru": "ru", "uk": "uk", "ky": "ky", "tt": "tt", "ba": "ba", "uz": "uz_Cyrl",
               "be": "be", "mn": "mn"}
+# Letters each alphabet adds to Russian's. Tesseract's lists carry words of neighbouring
+# languages (its kaz list has Bashkir words with ҡ ҙ): a word with a letter only other
+# alphabets add is not in the list's language, and is dropped.
+ADDED_LETTERS = {"kk": "әғқңөұүһі", "ky": "ңөү", "tt": "әөүҗңһ", "ba": "әөүғҡңҙҫһ", "uz": "ғқўҳ", "uk": "іїєґ",
+                 "be": "іў", "mn": "өү", "ru": ""}
 SHORT_MAX = 60
 LONG_MIN = 200
 
@@ -94,7 +99,8 @@ def tesseract_words(lang: str) -> tuple[str, ...]:
                        capture_output=True, check=True)
         with open(out, encoding="utf-8") as f:
             words = {w.strip().lower() for w in f}
-    words = {w for w in words if w.isalpha() and len(w) >= 2 and _CYRILLIC.search(w)}
+    foreign = set("".join(ADDED_LETTERS.values())) - set(ADDED_LETTERS[lang])
+    words = {w for w in words if w.isalpha() and len(w) >= 2 and _CYRILLIC.search(w) and not foreign & set(w)}
     if lang != "ru":
         words -= set(tesseract_words("ru"))
     return tuple(sorted(words))
