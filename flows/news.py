@@ -44,11 +44,12 @@ from operators.news.fetch_log import FETCH_LOG, FetchCounts
 from operators.news.frontier import Frontier
 from operators.news.urls import SiteScope, canonicalize, site_of
 from operators.news.warc import (RotatingWarcWriter, is_document_response, iter_warc_responses, next_sequence,
-                                 read_warc_response, warc_prefix)
+                                 warc_prefix)
+from operators.news.warc_ranges import byte_ranges, iter_warc_range
 from schemas import CURATION, validate
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
-INDEX_ROWS = 1000  # WARC pointers per block out of the indexing step
+RANGES_PER_CPU = 4  # a file split over the CPUs: this many byte ranges per CPU (evens out the tail)
 
 # The reasons news rows can carry (the operator that rejected them).
 REASONS = (FETCH_NAME, EXTRACT_NAME)
@@ -310,78 +311,41 @@ class FetchLog:
 
 
 # ---- extraction ----------------------------------------------------------------------
-class IndexWarc:
-    """One WARC file → pointers to the response records worth extracting
-    (`is_document_response`), streamed. An unreadable file becomes one error row."""
+class ExtractWarcRanges:
+    """Byte ranges of WARC files → document rows (trafilatura via extract_document). Each
+    range is read once from start to end (operators/news/warc_ranges.py): a whole file is
+    one range; a file split into ranges is read by several tasks at once, with no index
+    pass. Rows come out in blocks of `rows_per_block` as the range is read; a damaged
+    stretch of a file is one error row, and reading goes on after it."""
 
-    def __init__(self, storage: Storage):
-        self.storage = storage
-
-    def __call__(self, batch: pa.Table):
-        for uri in batch.column("warc_file").to_pylist():
-            rows = []
-            try:
-                with self.storage.open_input(uri) as stream:
-                    for fields, offset in iter_warc_responses(stream, with_body=False):
-                        if not is_document_response(fields):
-                            continue
-                        rows.append({"warc_file": uri, "warc_offset": offset, "url": fields["url"],
-                                     "warc_record_id": fields["warc_record_id"], "error": None})
-                        if len(rows) >= INDEX_ROWS:
-                            yield _pointers(rows)
-                            rows = []
-            except Exception as exc:  # corrupt or truncated WARC: the records read so far still count
-                rows.append({"warc_file": uri, "warc_offset": None, "url": None, "warc_record_id": None,
-                             "error": unreadable_warc(exc)})
-            if rows:
-                yield _pointers(rows)
-
-
-def unreadable_warc(exc: Exception) -> str:
-    return f"cannot read WARC: {type(exc).__name__}: {exc}"
-
-
-def _pointers(rows: list[dict]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=pa.schema([("warc_file", pa.string()), ("warc_offset", pa.int64()),
-                                                        ("url", pa.string()), ("warc_record_id", pa.string()),
-                                                        ("error", pa.string())]))
-
-
-class ExtractWarcRecords:
-    """Pointers to WARC response records → document rows (trafilatura via extract_document)."""
-
-    def __init__(self, storage: Storage, max_bytes: int, include_tables: bool, favor_precision: bool):
+    def __init__(self, storage: Storage, max_bytes: int, include_tables: bool, favor_precision: bool,
+                 rows_per_block: int):
         self.storage = storage
         self.max_bytes = max_bytes
         self.options = {"include_tables": include_tables, "favor_precision": favor_precision}
+        self.rows_per_block = rows_per_block
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        out, stream, current = [], None, None
-        try:
-            for ptr in batch.to_pylist():
-                uri = ptr["warc_file"]
-                if ptr["error"]:
-                    out.append(self.unreadable_file(uri, ptr["error"]))
-                    continue
-                try:
-                    if uri != current:
-                        if stream is not None:
-                            stream.close()
-                        stream, current = self.storage.open_input(uri), uri
-                    record = read_warc_response(stream, ptr["warc_offset"], self.max_bytes)
-                except Exception as exc:
-                    stream, current = None, None
-                    out.append(self.record_error(ptr, uri, ptr["warc_offset"],
-                                                 f"cannot read WARC record: {type(exc).__name__}: {exc}"))
-                    continue
-                out.append(self.document(record, uri, ptr["warc_offset"]))
-        finally:
-            if stream is not None:
-                stream.close()
-        return self.table(out)
+    def __call__(self, batch: pa.Table):
+        for task in batch.to_pylist():
+            uri, out = task["warc_file"], []
+            try:
+                with self.storage.open_input(uri) as stream:
+                    for fields, offset, error in iter_warc_range(stream, task["start"], task["end"],
+                                                                 max_bytes=self.max_bytes):
+                        if error:
+                            out.append(self.unreadable_file(uri, error))
+                        elif is_document_response(fields):
+                            out.append(self.document(fields, uri, offset))
+                        if len(out) >= self.rows_per_block:
+                            yield self.table(out)
+                            out = []
+            except Exception as exc:  # a file that cannot be opened or read at all
+                out.append(self.unreadable_file(uri, unreadable_warc(exc)))
+            if out:
+                yield self.table(out)
 
     def document(self, record: dict, uri: str, offset: int) -> dict:
-        """A response record (iter_warc_responses' fields) → its document or error row."""
+        """A response record (iter_warc_range's fields) → its document or error row."""
         if len(record["body"] or b"") > self.max_bytes:
             return self.record_error(record, uri, offset, f"body larger than {self.max_bytes} bytes")
         try:
@@ -405,31 +369,8 @@ class ExtractWarcRecords:
         return validate(rows_to_table(rows, CURATION, NEWS_COLUMNS), CURATION)
 
 
-class ExtractWarcFiles(ExtractWarcRecords):
-    """WARC files → document rows, each file read once from start to end, with no index pass
-    and no seeks: for runs with at least as many files as CPUs, where whole files already
-    spread the work. Rows come out in blocks of `rows_per_block` as the file is read."""
-
-    def __init__(self, storage: Storage, max_bytes: int, include_tables: bool, favor_precision: bool,
-                 rows_per_block: int):
-        super().__init__(storage, max_bytes, include_tables, favor_precision)
-        self.rows_per_block = rows_per_block
-
-    def __call__(self, batch: pa.Table):
-        for uri in batch.column("warc_file").to_pylist():
-            out = []
-            try:
-                with self.storage.open_input(uri) as stream:
-                    for fields, offset in iter_warc_responses(stream, with_body=True, max_bytes=self.max_bytes):
-                        if is_document_response(fields):
-                            out.append(self.document(fields, uri, offset))
-                        if len(out) >= self.rows_per_block:
-                            yield self.table(out)
-                            out = []
-            except Exception as exc:  # corrupt or truncated WARC: the records read so far still count
-                out.append(self.unreadable_file(uri, unreadable_warc(exc)))
-            if out:
-                yield self.table(out)
+def unreadable_warc(exc: Exception) -> str:
+    return f"cannot read WARC: {type(exc).__name__}: {exc}"
 
 
 # Columns news rows add beyond the document contract.
@@ -441,21 +382,22 @@ def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
     import ray
 
     ext = cfg.news.extract
-    pointers = full_cpus_on_small_clusters(
-        ray.data.from_items([{"warc_file": f} for f in files], override_num_blocks=max(1, len(files))))
-    options = (storage, cfg.news.max_bytes, ext.include_tables, ext.favor_precision)
     if ext.split_files not in ("auto", "always", "never"):
         raise ValueError(f"news.extract.split_files: auto, always or never, not {ext.split_files!r}")
-    if ext.split_files == "never" or ext.split_files == "auto" and len(files) >= cluster_cpus():
-        return pointers.map_batches(ExtractWarcFiles(*options, ext.records_per_block), batch_size=1,
-                                    batch_format="pyarrow")
-    return (
-        pointers.map_batches(IndexWarc(storage), batch_size=1, batch_format="pyarrow")
-        # Fewer WARC files than CPUs: split their pointers into blocks (streaming, no
-        # barrier) so extraction spreads over every CPU, not one per file.
-        .repartition(target_num_rows_per_block=ext.records_per_block)
-        .map_batches(ExtractWarcRecords(*options), batch_size=ext.batch_size, batch_format="pyarrow")
-    )
+    cpus = cluster_cpus()
+    if ext.split_files == "never" or ext.split_files == "auto" and len(files) >= cpus:
+        tasks = [{"warc_file": f, "start": 0, "end": None} for f in files]
+    else:
+        # Fewer files than CPUs: each file in ranges of about range_bytes, at least
+        # RANGES_PER_CPU per CPU over all files, so extraction spreads over every CPU.
+        sizes = storage.sizes(files)
+        range_bytes = max(1, min(int(ext.range_bytes), sum(sizes) // (RANGES_PER_CPU * cpus) or 1))
+        tasks = [{"warc_file": f, "start": start, "end": end}
+                 for f, size in zip(files, sizes) for start, end in byte_ranges(size, -(-size // range_bytes))]
+    ranges = full_cpus_on_small_clusters(ray.data.from_items(tasks, override_num_blocks=max(1, len(tasks))))
+    return ranges.map_batches(ExtractWarcRanges(storage, cfg.news.max_bytes, ext.include_tables,
+                                                ext.favor_precision, ext.records_per_block),
+                              batch_size=1, batch_format="pyarrow")
 
 
 def news_fingerprint(cfg: DictConfig, storage: Storage) -> str:

@@ -88,6 +88,14 @@ class Storage:
         infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
         return sorted((f"s3://{i.path}" if is_s3(uri) else i.path) for i in infos if i.type == pafs.FileType.Directory)
 
+    def sizes(self, uris: list[str]) -> list[int]:
+        """Each file's size in bytes (0 for one that is not there: its reader reports it)."""
+        out = []
+        for uri in uris:
+            fs, path = self.resolve(uri)
+            out.append(fs.get_file_info(path).size or 0)
+        return out
+
     def open_input(self, uri: str):
         fs, path = self.resolve(uri)
         return fs.open_input_file(path)

@@ -136,7 +136,7 @@ class RotatingWarcWriter:
             return list(self.finished)
 
 
-def _record_fields(record, offset: int, body: bytes | None) -> dict:
+def record_fields(record, offset: int, body: bytes | None) -> dict:
     http = record.http_headers
     return {
         "url": record.rec_headers.get_header("WARC-Target-URI"),
@@ -173,7 +173,7 @@ def iter_warc_responses(stream: BinaryIO, with_body: bool = True,
             content = record.content_stream()
             body = content.read() if max_bytes is None else content.read(max_bytes + 1)
         offset = iterator.get_record_offset()
-        yield _record_fields(record, offset, body), offset
+        yield record_fields(record, offset, body), offset
 
 
 def read_warc_response(stream: BinaryIO, offset: int, max_bytes: int | None = None) -> dict:
@@ -184,4 +184,4 @@ def read_warc_response(stream: BinaryIO, offset: int, max_bytes: int | None = No
         raise ValueError(f"no response record at offset {offset}")
     content = record.content_stream()
     body = content.read() if max_bytes is None else content.read(max_bytes + 1)
-    return _record_fields(record, offset, body)
+    return record_fields(record, offset, body)

@@ -25,17 +25,18 @@ keeps every one:
                       reading + our decoding + trafilatura + row building.
   pipeline            flows.news.extract_warcs with the default news.extract.split_files=auto:
                       with at least as many WARC files as CPUs (the default 4 files), each
-                      file is read once by one task (ExtractWarcFiles), on an embedded Ray
+                      file is read once by one task (ExtractWarcRanges), on an embedded Ray
                       with ray.num_cpus=2, timed from creating the Dataset
                       to `materialize()` returning all rows. Ray start-up, Ray Data's warm-up
                       and one untimed warm-up extraction of a small WARC file (so the Ray
                       workers have imported trafilatura, as the pools' workers have) are
-                      excluded; planning, scheduling, indexing, seeking, row validation and
+                      excluded; planning, scheduling, row validation and
                       Arrow conversion are included. The driver, raylet and GCS share the
                       same 2 cores.
-  pipeline, split     the same with split_files=always: every file indexed (IndexWarc), its
-                      record pointers repartitioned into blocks, extracted by seeking
-                      (ExtractWarcRecords): what runs when there are fewer files than CPUs.
+  pipeline, split     the same with split_files=always: every file read in byte ranges by
+                      several tasks at once, each finding its first record (operators/news/
+                      warc_ranges.py): what runs when there are fewer files than CPUs
+                      (with --warc-files 1, "pipeline" itself splits its one file).
 Ratio = pipeline pages/s / trafilatura-direct pages/s (1.0 = no overhead).
 Fairness check: the pipeline's document texts are compared, per URL, with the direct
 trafilatura texts (stripped) and with extract_document's; the counts of differing pages are
@@ -356,13 +357,13 @@ def main() -> None:
     lines = [f"## News extraction from WARC ({'quick' if args.quick else 'full'} run, {CPUS} CPUs)", "",
              f"trafilatura {trafilatura.__version__}, Ray {ray.__version__}; {n} pages (kk/ru/en thirds, "
              f"{html_bytes / n / 1024:.1f} KB HTML on average) in {len(files)} gzip WARC files "
-             f"({warc_bytes / 2**20:.1f} MiB); news.extract batch_size {ext.batch_size}, records_per_block "
+             f"({warc_bytes / 2**20:.1f} MiB); news.extract range_bytes {ext.range_bytes}, records_per_block "
              f"{ext.records_per_block}; load average at start {machine['loadavg_at_start']}.", "",
              C.md_table(headers, [
                  row("trafilatura.bare_extraction direct, HTML in memory, 2 processes", "trafilatura_direct"),
                  row("extract_document from the WARC files, 2 processes, no Ray", "extract_document"),
                  row("**pipeline**: `extract_warcs` on Ray, to materialize(); whole files", "pipeline"),
-                 row("pipeline, files split (index, repartition, seek)", "pipeline_split"),
+                 row("pipeline, files split into byte ranges", "pipeline_split"),
              ]), "",
              f"Pipeline / direct trafilatura pages/s: **{ratio:.3f}** "
              f"({(best['pipeline'] / best['trafilatura_direct'] - 1) * 100:+.1f}% time); "
@@ -379,7 +380,7 @@ def main() -> None:
         "benchmark": NAME, "quick": args.quick, "machine": machine, "trafilatura": trafilatura.__version__,
         "ray": ray.__version__, "cpus": CPUS, "pages": n, "warc_files": len(files), "html_bytes": html_bytes,
         "warc_bytes": warc_bytes, "repeats": repeats, "extract_options": options,
-        "batch_size": int(ext.batch_size), "records_per_block": int(ext.records_per_block),
+        "range_bytes": int(ext.range_bytes), "records_per_block": int(ext.records_per_block),
         "runs": runs, "best_seconds": best, "pages_per_s": rate,
         "median_seconds": {k: statistics.median(v) for k, v in runs.items()},
         "ratio_pipeline_vs_trafilatura": ratio,

@@ -1,5 +1,5 @@
-"""WARC extraction reads files whole (one task per file) or indexed and split over every CPU;
-both give the same rows, bad records and broken files included."""
+"""WARC extraction reads files whole (one task per file) or in byte ranges spread over every
+CPU; both give the same rows, bad records and broken files included."""
 import gzip
 import io
 
@@ -10,6 +10,7 @@ from warcio.warcwriter import WARCWriter
 from flows.build import storage_for
 from flows.config import load_config
 from flows.news import extract_warcs
+from operators.news.warc import iter_warc_responses
 from tests.news_site import ARTICLES
 
 SITE = "http://news.example.kz"
@@ -43,7 +44,7 @@ def articles_warc(path, broken_tail: bool = False) -> list[str]:
 def rows(tmp_path, files: list[str], split: bool) -> list[tuple]:
     cfg = load_config([f"output={tmp_path / ('split' if split else 'whole')}", f"inputs.warc=[{','.join(files)}]",
                        f"news.extract.split_files={'always' if split else 'never'}", f"news.max_bytes={MAX_BYTES}",
-                       "news.extract.records_per_block=4"])
+                       "news.extract.records_per_block=4", "news.extract.range_bytes=3000"])
     ds = extract_warcs(cfg, storage_for(cfg), files)
     return sorted((r["url"], r["warc_file"], r["warc_offset"], r["reason"], r["detail"], r["text"])
                   for r in ds.select_columns(["url", "warc_file", "warc_offset", "reason", "detail", "text"]).take_all())
@@ -77,3 +78,18 @@ def test_a_file_that_is_not_gzip_at_all_is_one_error_row(tmp_path, ray_session):
     for split in (False, True):
         (row,) = rows(tmp_path, [str(junk)], split)
         assert row[1] == str(junk) and row[4].startswith("cannot read WARC:"), row
+
+
+def test_a_damaged_record_costs_only_itself_in_both_paths(tmp_path, ray_session):
+    path = tmp_path / "damaged.warc.gz"
+    urls = articles_warc(str(path))
+    data = bytearray(path.read_bytes())
+    with open(path, "rb") as f:  # the second article's record, damaged inside its compressed header
+        offset = [o for fields, o in iter_warc_responses(f) if fields["url"] == urls[1]][0]
+    data[offset + 30:offset + 70] = b"\0" * 40
+    path.write_bytes(bytes(data))
+    whole, split = rows(tmp_path, [str(path)], split=False), rows(tmp_path, [str(path)], split=True)
+    assert whole == split
+    assert sorted(r[0] for r in whole if r[3] is None) == sorted(u for u in urls if u != urls[1])
+    (damage,) = [r for r in whole if r[0] == ""]
+    assert damage[4].startswith("cannot read WARC:")

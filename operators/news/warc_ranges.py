@@ -1,0 +1,146 @@
+"""One WARC file read by several tasks at once, each from its own byte range, with no
+index pass.
+
+A .warc.gz file is a series of gzip members, one per record, so a reader can start
+anywhere: from the start of its range it looks for the next member that decompresses to
+a WARC record header, and reads records while they begin inside its range. Every record
+begins in exactly one range, so each is read exactly once, whatever the split. A
+damaged record costs only itself: the reader reports it and looks for the next record
+after it (a whole-file reader used to lose the rest of the file). The search skips
+damaged records, so the range before reads on into one that follows it, to report it.
+
+One case can fool the search: a response whose body is itself a .warc.gz file, stored
+as it is (deflate keeps incompressible bytes verbatim), with a range starting inside it.
+Its inner records would then be read as records of the file. Crawls of news sites hardly
+fetch such files; `news.extract.split_files: never` rules it out.
+
+Files that are not per-record gzip (uncompressed WARC, ARC) cannot be entered in the
+middle safely: they are read whole by the range that starts at 0, and the other ranges of
+such a file yield nothing.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+
+from operators.news.warc import record_fields
+
+GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MEMBER = b"\x1f\x8b\x08"  # magic + deflate: how every member starts
+WARC_HEADER = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
+SCAN_BYTES = 1 << 20  # read while looking for the next member
+PROBE_BYTES = 1 << 16  # enough compressed bytes to decode a record's first line
+
+
+def byte_ranges(size: int, parts: int) -> list[tuple[int, int]]:
+    """[start, end) ranges that cover `size` bytes in `parts` (at least one) nearly equal pieces."""
+    parts = max(1, min(parts, size))
+    bounds = [size * i // parts for i in range(parts + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+def splittable(stream: BinaryIO) -> bool:
+    """The file is gzip with one member per record: its first member is a WARC record and
+    ends where the next member (or the file) begins. Not ARC, uncompressed WARC, nor a file
+    compressed as one gzip stream."""
+    if not _warc_member_at(stream, 0):
+        return False
+    stream.seek(0)
+    member, read = zlib.decompressobj(wbits=31), 0
+    try:
+        while not member.eof:
+            chunk = member.unconsumed_tail or stream.read(SCAN_BYTES)
+            if not chunk:
+                return False
+            read += 0 if member.unconsumed_tail else len(chunk)
+            member.decompress(chunk, SCAN_BYTES)  # bounded output: a record may be large
+    except zlib.error:
+        return False
+    stream.seek(read - len(member.unused_data))
+    return stream.read(len(GZIP_MEMBER)) in (b"", GZIP_MEMBER)
+
+
+def _warc_member_at(stream: BinaryIO, position: int) -> bool:
+    """A gzip member starts at `position` and decompresses to a WARC record header (random
+    compressed bytes that look like a member header do not)."""
+    stream.seek(position)
+    try:
+        head = zlib.decompressobj(wbits=31).decompress(stream.read(PROBE_BYTES), len(WARC_HEADER[0]))
+    except zlib.error:
+        return False
+    return head in WARC_HEADER
+
+
+def _record_begins_at(stream: BinaryIO, position: int) -> bool:
+    """_warc_member_at, the stream left where it was (a reader is reading it)."""
+    resume = stream.tell()
+    try:
+        return _warc_member_at(stream, position)
+    finally:
+        stream.seek(resume)
+
+
+def next_record_start(stream: BinaryIO, position: int, end: int | None = None) -> int | None:
+    """The offset of the first WARC record member at or after `position` and before `end`
+    (None: to the end of the file); None if there is none."""
+    while end is None or position < end:
+        stream.seek(position)
+        chunk = stream.read(SCAN_BYTES + len(GZIP_MEMBER) - 1)
+        if len(chunk) < len(GZIP_MEMBER):
+            return None
+        at = chunk.find(GZIP_MEMBER)
+        while at != -1 and at < SCAN_BYTES:
+            if end is not None and position + at >= end:
+                return None
+            if _warc_member_at(stream, position + at):
+                return position + at
+            at = chunk.find(GZIP_MEMBER, at + 1)
+        position += SCAN_BYTES
+    return None
+
+
+def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, with_body: bool = True,
+                    max_bytes: int | None = None) -> Iterator[tuple[dict | None, int | None, str | None]]:
+    """(fields, offset, None) for every response record that begins in [start, end) of a
+    seekable WARC file (fields as operators.news.warc.iter_warc_responses gives them), and
+    (None, None, error) for each damaged stretch, after which reading goes on at the next
+    record. `end` None: to the end of the file."""
+    gzip_members = splittable(stream)
+    if not gzip_members:
+        if start > 0:
+            return  # the range at 0 reads it whole
+        end = None
+    position: int | None = start
+    if start > 0:
+        position = next_record_start(stream, start, end)
+    while position is not None and (end is None or position < end):
+        stream.seek(position)
+        iterator = ArchiveIterator(stream, arc2warc=True)
+        try:
+            for record in iterator:
+                if gzip_members and iterator.reader.decompressor is None:
+                    # warcio reads a member it cannot inflate as plain bytes: garbage, not a record
+                    raise ValueError(f"damaged gzip member at offset {iterator.offset}")
+                fields = None
+                if record.rec_type == "response":  # read before the offset, which reads to the end
+                    body = None
+                    if with_body:
+                        content = record.content_stream()
+                        body = content.read() if max_bytes is None else content.read(max_bytes + 1)
+                    fields = record_fields(record, None, body)
+                # Until here iterator.offset is this record's start, where a failure is reported.
+                offset = iterator.get_record_offset()
+                if fields is not None:
+                    fields["warc_offset"] = offset
+                    yield fields, offset, None
+                if end is not None and iterator.offset >= end and _record_begins_at(stream, iterator.offset):
+                    return  # the next record is the next range's (a damaged one, which the next range's
+                    # search skips, is read on here, to be reported)
+            return
+        except Exception as exc:  # a damaged record: reported, then the next one is looked for
+            failed_at = max(iterator.offset, position)  # the damaged record's start
+            yield None, None, f"cannot read WARC: {type(exc).__name__}: {exc}"
+            position = next_record_start(stream, failed_at + 1, end) if gzip_members else None
