@@ -43,10 +43,6 @@ from operators.dedup.near import (
 )
 
 REASON = "NearDedup"
-# Rows of the small exchanges (edges, bands, signatures) per group, and bytes of documents
-# per group in the final shuffle: a group is what one reduce task holds at once.
-ROWS_PER_GROUP = 100_000
-BYTES_PER_GROUP = 64 * 1024**2
 
 
 class NearDedupError(RuntimeError):
@@ -70,6 +66,10 @@ class NearDedupSettings:
     verify_threshold: float = 0.5
     max_rounds: int = 40
     score_column: str | None = None
+    # A group is what one reduce task holds at once: rows of the small exchanges (edges,
+    # bands, signatures), and bytes of documents in the final shuffle.
+    group_rows: int = 100_000
+    group_bytes: int = 64 * 1024**2
 
     @classmethod
     def from_config(cls, cfg: DictConfig | dict) -> "NearDedupSettings":
@@ -89,6 +89,8 @@ class NearDedupSettings:
             raise NearDedupError("dedup.near.threshold and verify_threshold must lie in (0, 1]")
         if settings.max_rounds < 1:
             raise NearDedupError("dedup.near.max_rounds must be at least 1")
+        if settings.group_rows < 1 or settings.group_bytes < 1:
+            raise NearDedupError("dedup.near.group_rows and group_bytes must be at least 1")
         return settings
 
     def lsh(self) -> tuple[int, int]:
@@ -188,14 +190,18 @@ def _with_null_cluster(table: pa.Table) -> pa.Table:
 class _Plan:
     """Shard counts of one near_dedup call; its steps run on flows/exchange.py's Blocks."""
 
-    def __init__(self):
+    def __init__(self, group_rows: int, group_bytes: int):
         import ray
 
         cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
         self.min_groups = max(2, 2 * cpus)
+        self.group_rows, self.group_bytes = group_rows, group_bytes
 
     def shards(self, rows: int) -> int:
-        return max(self.min_groups, math.ceil(rows / ROWS_PER_GROUP))
+        return max(self.min_groups, math.ceil(rows / self.group_rows))
+
+    def byte_shards(self, n_bytes: int) -> int:
+        return max(self.min_groups, math.ceil(n_bytes / self.group_bytes))
 
 
 def near_dedup(docs, cfg_dedup: DictConfig, stats: dict | None = None):
@@ -217,7 +223,7 @@ def near_dedup(docs, cfg_dedup: DictConfig, stats: dict | None = None):
     if not settings.enabled:
         return docs
     as_dataset = not isinstance(docs, Blocks)
-    plan = _Plan()
+    plan = _Plan(settings.group_rows, settings.group_bytes)
     bands, rows = settings.lsh()
     seconds = stats.setdefault("seconds", {})
     clock = [time.perf_counter()]
@@ -272,8 +278,8 @@ def near_dedup(docs, cfg_dedup: DictConfig, stats: dict | None = None):
         f"{stats['edges']} pairs kept after verification, {stats['rounds']} component rounds, "
         f"{stats['clusters']} clusters of {stats['clustered']} documents, {stats['removed']} removed")
 
-    # A group per BYTES_PER_GROUP of documents: the one exchange that moves whole texts
-    shards = max(plan.min_groups, math.ceil(n_bytes / BYTES_PER_GROUP))
+    # A group per group_bytes of documents: the one exchange that moves whole texts
+    shards = plan.byte_shards(n_bytes)
     merged = docs.map(_documents_by_id, shards=shards).union(verdicts.map(_verdict_rows, shards=shards))
     return out(merged.shuffle(apply_verdict_rows, shards, columns=columns))
 

@@ -45,11 +45,10 @@ from operators.news.frontier import Frontier
 from operators.news.urls import SiteScope, canonicalize, site_of
 from operators.news.warc import (RotatingWarcWriter, is_document_response, iter_warc_responses, next_sequence,
                                  warc_prefix)
-from operators.news.warc_ranges import byte_ranges, iter_warc_range
+from operators.news.warc_ranges import iter_warc_range, read_plan
 from schemas import CURATION, validate
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
-RANGES_PER_CPU = 4  # a file split over the CPUs: this many byte ranges per CPU (evens out the tail)
 
 # The reasons news rows can carry (the operator that rejected them).
 REASONS = (FETCH_NAME, EXTRACT_NAME)
@@ -385,15 +384,9 @@ def extract_warcs(cfg: DictConfig, storage: Storage, files: list[str]):
     if ext.split_files not in ("auto", "always", "never"):
         raise ValueError(f"news.extract.split_files: auto, always or never, not {ext.split_files!r}")
     cpus = cluster_cpus()
-    if ext.split_files == "never" or ext.split_files == "auto" and len(files) >= cpus:
-        tasks = [{"warc_file": f, "start": 0, "end": None} for f in files]
-    else:
-        # Fewer files than CPUs: each file in ranges of about range_bytes, at least
-        # RANGES_PER_CPU per CPU over all files, so extraction spreads over every CPU.
-        sizes = storage.sizes(files)
-        range_bytes = max(1, min(int(ext.range_bytes), sum(sizes) // (RANGES_PER_CPU * cpus) or 1))
-        tasks = [{"warc_file": f, "start": start, "end": end}
-                 for f, size in zip(files, sizes) for start, end in byte_ranges(size, -(-size // range_bytes))]
+    # Fewer files than CPUs: byte ranges of each, read at once, so extraction spreads over every CPU.
+    split = ext.split_files == "always" or ext.split_files == "auto" and len(files) < cpus
+    tasks = read_plan(files, storage.sizes(files) if split else None, cpus, int(ext.range_bytes))
     ranges = full_cpus_on_small_clusters(ray.data.from_items(tasks, override_num_blocks=max(1, len(tasks))))
     return ranges.map_batches(ExtractWarcRanges(storage, cfg.news.max_bytes, ext.include_tables,
                                                 ext.favor_precision, ext.records_per_block),

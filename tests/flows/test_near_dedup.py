@@ -245,6 +245,13 @@ def test_the_result_does_not_depend_on_the_blocks(ray_session, corpus, result):
     assert one.select(columns).to_pylist() == seven.select(columns).to_pylist()
 
 
+def test_the_result_does_not_depend_on_the_group_caps(ray_session, corpus, result):
+    # Caps far below the corpus: every exchange splits into many more groups than CPUs.
+    capped = run(ray_session, corpus[0], 7, group_rows=500, group_bytes=20_000)
+    columns = ["doc_id", "reason", "detail", "dedup_cluster"]
+    assert capped.select(columns).to_pylist() == result[0].select(columns).to_pylist()
+
+
 def test_exact_text_verification_agrees_on_the_planted_pairs(ray_session, corpus, result):
     table, _, copies = corpus
     stats = {}
@@ -350,6 +357,6 @@ def test_settings_derive_lsh_and_reject_nonsense():
     assert NearDedupSettings.from_config({"bands": 16}).lsh() == (16, 8)
     assert NearDedupSettings.from_config({"rows": 4, "num_perm": 64}).lsh() == (16, 4)
     for bad in ({"bands": 20, "rows": 7}, {"unit": "byte"}, {"verify_on": "eyes"}, {"max_rounds": 0},
-                {"threshold": 0}, {"typo": 1}, {"shuffle": "fast"}):
+                {"threshold": 0}, {"typo": 1}, {"shuffle": "fast"}, {"group_bytes": 0}):
         with pytest.raises(NearDedupError):
             NearDedupSettings.from_config(bad)

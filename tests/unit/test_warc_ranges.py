@@ -8,7 +8,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from operators.news.warc import iter_warc_responses
-from operators.news.warc_ranges import byte_ranges, iter_warc_range, next_record_start, splittable
+from operators.news.warc_ranges import byte_ranges, iter_warc_range, next_record_start, read_plan, splittable
 
 TEXTS = ["Қазақ тілі — мемлекеттік тіл. Ұлттық кітапхана қорын цифрландыру жалғасуда.",
          "Казахстан — государство в Центральной Азии.",
@@ -49,6 +49,17 @@ def test_byte_ranges_cover_the_file():
     assert byte_ranges(10, 3) == [(0, 3), (3, 6), (6, 10)]
     assert byte_ranges(2, 5) == [(0, 1), (1, 2)]
     assert byte_ranges(0, 4) == [(0, 0)]
+
+
+def test_read_plan_spreads_few_files_over_every_cpu():
+    assert read_plan(["a", "b"], None, 8, 100) == [{"warc_file": "a", "start": 0, "end": None},
+                                                   {"warc_file": "b", "start": 0, "end": None}]
+    one_big = read_plan(["a"], [1000], 2, 10**6)  # 4 ranges per CPU
+    assert [(t["start"], t["end"]) for t in one_big] == [(0, 125), (125, 250), (250, 375), (375, 500), (500, 625),
+                                                         (625, 750), (750, 875), (875, 1000)]
+    capped = read_plan(["a", "b"], [1000, 10], 1, 300)  # at most range_bytes; a small file stays whole
+    assert [(t["warc_file"], t["start"], t["end"]) for t in capped] == [
+        ("a", 0, 250), ("a", 250, 500), ("a", 500, 750), ("a", 750, 1000), ("b", 0, 10)]
 
 
 @settings(max_examples=60, deadline=None)
