@@ -89,11 +89,15 @@ class Storage:
         return sorted((f"s3://{i.path}" if is_s3(uri) else i.path) for i in infos if i.type == pafs.FileType.Directory)
 
     def sizes(self, uris: list[str]) -> list[int]:
-        """Each file's size in bytes (0 for one that is not there: its reader reports it)."""
+        """Each file's size in bytes; 0 for one that is not there or cannot be asked about
+        (its reader then reports what is wrong with it, in its own row)."""
         out = []
         for uri in uris:
-            fs, path = self.resolve(uri)
-            out.append(fs.get_file_info(path).size or 0)
+            try:
+                fs, path = self.resolve(uri)
+                out.append(fs.get_file_info(path).size or 0)
+            except Exception:
+                out.append(0)
         return out
 
     def open_input(self, uri: str):
