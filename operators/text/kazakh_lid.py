@@ -120,9 +120,10 @@ NEVER_WRITTEN_BY = {
 NEVER_WRITTEN_BY["ba"] = NEVER_WRITTEN_BY["tt"]
 # Kazakh endings have only а е ы і for vowels; Kyrgyz rounds them after о ө у ү and writes
 # и where Kazakh writes і: "сөздөрүнүн", "жапондорго", "лимонду", "велосипеддин" (Kazakh
-# "сөздерінің", "жапондарға", "лимонды", "велосипедтің"), "мештердеги", "келип", "теңирибизден"
-# (Kazakh "-дегі", "келіп", "-іміз"), and г where Kazakh writes ғ ("-дагы"; Kazakh "-дағы"). And Kazakh writes ш where
-# Kyrgyz, Tatar and Uzbek write ч ("жапонша" / "жапончо"). Both are checked only on words
+# "сөздерінің", "жапондарға", "лимонды", "велосипедтің"), "мештердеги", "келип",
+# "теңирибизден" (Kazakh "-дегі", "келіп", "-іміз"), and г where Kazakh writes ғ ("-дагы";
+# Kazakh "-дағы"). And Kazakh writes ш where Kyrgyz, Tatar and Uzbek write ч ("жапонша" /
+# "жапончо"). Both are checked only on words
 # Kazakh does not explain: Russian loans ("коридор", "монитор", "чемпион") have them too.
 KYRGYZ_ENDINGS = re.compile(r"[дтнл][уү]н$|[аеыиоөуүяюэ][^аеыиоөуүяюэі]*[дтнл]ин$|[оөуү][^аеёиоуүөыэюяұіә]*[дтл][оө]р"
                             r"|[оөуү][^аеёиоуүөыэюяұіә]+[гк][оө]$|[оөуү][^аеёиоуүөыэюяұіә]*[дтн][уү]$"
