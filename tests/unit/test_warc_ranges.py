@@ -54,12 +54,11 @@ def test_byte_ranges_cover_the_file():
 def test_read_plan_spreads_few_files_over_every_cpu():
     assert read_plan(["a", "b"], None, 8, 100) == [{"warc_file": "a", "start": 0, "end": None},
                                                    {"warc_file": "b", "start": 0, "end": None}]
-    one_big = read_plan(["a"], [1000], 2, 10**6)  # 4 ranges per CPU
-    assert [(t["start"], t["end"]) for t in one_big] == [(0, 125), (125, 250), (250, 375), (375, 500), (500, 625),
-                                                         (625, 750), (750, 875), (875, 1000)]
-    capped = read_plan(["a", "b"], [1000, 10], 1, 300)  # at most range_bytes; a small file stays whole
+    one_big = read_plan(["a"], [1600], 2, 10**6)  # 8 ranges per CPU
+    assert [(t["start"], t["end"]) for t in one_big] == byte_ranges(1600, 16)
+    capped = read_plan(["a", "b"], [1000, 10], 1, 200, ranges_per_cpu=4)  # at most range_bytes; a small file stays whole
     assert [(t["warc_file"], t["start"], t["end"]) for t in capped] == [
-        ("a", 0, 250), ("a", 250, 500), ("a", 500, 750), ("a", 750, 1000), ("b", 0, 10)]
+        ("a", 0, 200), ("a", 200, 400), ("a", 400, 600), ("a", 600, 800), ("a", 800, 1000), ("b", 0, 10)]
 
 
 @settings(max_examples=60, deadline=None)
