@@ -8,6 +8,9 @@ begins in exactly one range, so each is read exactly once, whatever the split. A
 damaged record costs only itself: the reader reports it and looks for the next record
 after it (a whole-file reader used to lose the rest of the file). The search skips
 damaged records, so the range before reads on into one that follows it, to report it.
+warcio itself ends quietly at a member whose checksum is broken; the reader then looks
+for records after it and reports the stop. A hypothesis test damages random bytes and
+checks that every intact record is still read, once.
 
 One case can fool the search: a response whose body is itself a .warc.gz file, stored
 as it is (deflate keeps incompressible bytes verbatim), with a range starting inside it.
@@ -33,6 +36,7 @@ GZIP_MEMBER = b"\x1f\x8b\x08"  # magic + deflate: how every member starts
 WARC_HEADER = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
 SCAN_BYTES = 1 << 20  # read while looking for the next member
 PROBE_BYTES = 1 << 16  # enough compressed bytes to decode a record's first line
+MAX_DAMAGED_HEAD = 16  # damaged records at a file's head passed over to tell how it is compressed
 
 
 def byte_ranges(size: int, parts: int) -> list[tuple[int, int]]:
@@ -56,24 +60,39 @@ def read_plan(files: list[str], sizes: list[int] | None, cpus: int, range_bytes:
 
 
 def splittable(stream: BinaryIO) -> bool:
-    """The file is gzip with one member per record: its first member is a WARC record and
-    ends where the next member (or the file) begins. Not ARC, uncompressed WARC, nor a file
-    compressed as one gzip stream."""
-    if not _warc_member_at(stream, 0):
-        return False
+    """The file is gzip with one member per record: its first sound member is a WARC record
+    and ends where the next member (or the file) begins. Not ARC, uncompressed WARC, nor a
+    file compressed as one gzip stream. Damaged records at the head do not make a file
+    unsplittable: the search goes on past them (beyond the first SCAN_BYTES only if the file
+    at least begins as gzip)."""
     stream.seek(0)
-    member, read = zlib.decompressobj(wbits=31), 0
+    limit = None if stream.read(len(GZIP_MAGIC)) == GZIP_MAGIC else SCAN_BYTES
+    position = 0
+    for _ in range(MAX_DAMAGED_HEAD):
+        first = next_record_start(stream, position, limit)
+        if first is None:
+            return False
+        if (end := _member_end(stream, first)) is not None:
+            stream.seek(end)
+            return stream.read(len(GZIP_MEMBER)) in (b"", GZIP_MEMBER)
+        position = first + 1
+    return False
+
+
+def _member_end(stream: BinaryIO, position: int) -> int | None:
+    """Where the gzip member at `position` ends, or None if it does not inflate whole."""
+    stream.seek(position)
+    member, read = zlib.decompressobj(wbits=31), position
     try:
         while not member.eof:
             chunk = member.unconsumed_tail or stream.read(SCAN_BYTES)
             if not chunk:
-                return False
+                return None
             read += 0 if member.unconsumed_tail else len(chunk)
             member.decompress(chunk, SCAN_BYTES)  # bounded output: a record may be large
     except zlib.error:
-        return False
-    stream.seek(read - len(member.unused_data))
-    return stream.read(len(GZIP_MEMBER)) in (b"", GZIP_MEMBER)
+        return None
+    return read - len(member.unused_data)
 
 
 def _warc_member_at(stream: BinaryIO, position: int) -> bool:
@@ -132,6 +151,7 @@ def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, wi
     while position is not None and (end is None or position < end):
         stream.seek(position)
         iterator = ArchiveIterator(stream, arc2warc=True)
+        seen = position  # the start of the last record read
         try:
             for record in iterator:
                 if gzip_members and iterator.reader.decompressor is None:
@@ -145,14 +165,20 @@ def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, wi
                         body = content.read() if max_bytes is None else content.read(max_bytes + 1)
                     fields = record_fields(record, None, body)
                 # Until here iterator.offset is this record's start, where a failure is reported.
-                offset = iterator.get_record_offset()
+                offset = seen = iterator.get_record_offset()
                 if fields is not None:
                     fields["warc_offset"] = offset
                     yield fields, offset, None
                 if end is not None and iterator.offset >= end and _record_begins_at(stream, iterator.offset):
                     return  # the next record is the next range's (a damaged one, which the next range's
                     # search skips, is read on here, to be reported)
-            return
+            if not gzip_members:
+                return
+            # warcio ends quietly at a member whose end it cannot inflate (a broken checksum):
+            # records after it are looked for, and the stop is reported.
+            position = next_record_start(stream, seen + 1, end)
+            if position is not None:
+                yield None, None, f"cannot read WARC: damaged gzip member after offset {seen}"
         except Exception as exc:  # a damaged record: reported, then the next one is looked for
             failed_at = max(iterator.offset, position)  # the damaged record's start
             yield None, None, f"cannot read WARC: {type(exc).__name__}: {exc}"

@@ -103,3 +103,27 @@ def test_junk_is_one_error_row():
     junk = gzip.compress(b"no WARC record here\r\n" * 100)
     assert read_split(junk, [100, 200]) == [("error", read_split(junk, [])[0][1])]
     assert read_split(junk, [])[0][1].startswith("cannot read WARC: ArchiveLoadFailed")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10**9), max_size=8),
+       st.lists(st.tuples(st.integers(min_value=0, max_value=10**9), st.binary(min_size=1, max_size=24)),
+                min_size=1, max_size=3))
+def test_random_damage_never_breaks_the_reader_nor_loses_an_intact_record(cuts, damage):
+    data = bytearray(GZ)
+    spots = []
+    for at, junk in damage:
+        at %= len(data)
+        data[at:at + len(junk)] = junk
+        spots.append((at, at + len(junk)))
+    data = bytes(data[:len(GZ)])
+    members = [o for _, o, _ in REFERENCE] + [len(GZ)]
+    rows = read_split(data, cuts)  # never raises
+    read = [r for r in rows if r[0] != "error"]
+    assert len({offset for _, offset, _ in read}) == len(read)  # no record twice
+    starts = sorted({0, *members})
+    for url, offset, body in REFERENCE:
+        end = next(s for s in starts if s > offset)  # this record's member (and any request after it) ends by then
+        if not any(lo < end and hi > offset for lo, hi in spots) and not any(lo < offset for lo, _ in spots
+                                                                           if lo >= offset - 1):
+            assert (url, offset, body) in read, (url, offset)
