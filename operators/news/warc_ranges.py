@@ -61,10 +61,10 @@ def read_plan(files: list[str], sizes: list[int] | None, cpus: int, range_bytes:
 
 def splittable(stream: BinaryIO) -> bool:
     """The file is gzip with one member per record: its first sound member is a WARC record
-    and ends where the next member (or the file) begins. Not ARC, uncompressed WARC, nor a
-    file compressed as one gzip stream. Damaged records at the head do not make a file
-    unsplittable: the search goes on past them (beyond the first SCAN_BYTES only if the file
-    at least begins as gzip)."""
+    and ends where the next member (or the file) begins. Not ARC nor uncompressed WARC (a
+    file compressed as one gzip stream passes, and warcio refuses it with a clear error).
+    Damaged records at the head do not make a file unsplittable: the search goes on past
+    them (beyond the first SCAN_BYTES only if the file at least begins as gzip)."""
     stream.seek(0)
     limit = None if stream.read(len(GZIP_MAGIC)) == GZIP_MAGIC else SCAN_BYTES
     position = 0
