@@ -23,7 +23,7 @@ from flows.inputs import ReadTextFiles
 from flows.near_dedup import near_dedup
 from flows.news import news_documents, news_fingerprint
 from flows.pages import PAGES, ocr_config_hash
-from flows.runtime import actor_pool, full_cpus_on_small_clusters, log
+from flows.runtime import actor_pool, cluster_cpus, full_cpus_on_small_clusters, log
 from flows.stages import stage_key
 from flows.storage import Storage, join
 from operators.books.assemble import SOURCE as BOOK_SOURCE
@@ -204,12 +204,9 @@ def exact_dedup(docs, shards: int | None = None) -> Blocks:
     pool of aggregators and its sort shuffle a sampling pass, each more CPU on a 2-core
     machine than the dedup itself. `docs`: a Ray dataset or Blocks; `shards` defaults to
     two per CPU, or one per ROWS_PER_SHARD rows when that is more."""
-    import ray
-
     docs = Blocks.of(docs)
     if shards is None:
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        shards = max(2 * cpus, math.ceil(docs.count() / ROWS_PER_SHARD))
+        shards = max(2 * cluster_cpus(), math.ceil(docs.count() / ROWS_PER_SHARD))
     return docs.map(_exact_keys, shards=shards).shuffle(_mark_shard, shards)
 
 

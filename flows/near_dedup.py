@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from omegaconf import DictConfig, OmegaConf
 
 from flows.exchange import Blocks
+from flows.runtime import cluster_cpus
 from flows.runtime import log
 from operators.dedup.components import edges_from_buckets
 from operators.dedup.minhash import UNITS, MinHashSignature, band_keys, lsh_params
@@ -193,7 +194,7 @@ class _Plan:
     def __init__(self, group_rows: int, group_bytes: int):
         import ray
 
-        cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
+        cpus = cluster_cpus() if ray.is_initialized() else 1
         self.min_groups = max(2, 2 * cpus)
         self.group_rows, self.group_bytes = group_rows, group_bytes
 

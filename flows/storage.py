@@ -88,16 +88,17 @@ class Storage:
         infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
         return sorted((f"s3://{i.path}" if is_s3(uri) else i.path) for i in infos if i.type == pafs.FileType.Directory)
 
-    def sizes(self, uris: list[str]) -> list[int]:
-        """Each file's size in bytes; 0 for one that is not there or cannot be asked about
-        (its reader then reports what is wrong with it, in its own row)."""
+    def sizes(self, uris: list[str]) -> list[int | None]:
+        """Each file's size in bytes; None for one that is not there or cannot be asked about
+        (a reader then opens it whole, and reports what is wrong with it in its own row)."""
         out = []
         for uri in uris:
             try:
                 fs, path = self.resolve(uri)
-                out.append(fs.get_file_info(path).size or 0)
+                info = fs.get_file_info(path)
+                out.append(info.size if info.type == pafs.FileType.File else None)
             except Exception:
-                out.append(0)
+                out.append(None)
         return out
 
     def open_input(self, uri: str):

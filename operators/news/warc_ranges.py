@@ -46,17 +46,19 @@ def byte_ranges(size: int, parts: int) -> list[tuple[int, int]]:
     return [(bounds[i], bounds[i + 1]) for i in range(parts)]
 
 
-def read_plan(files: list[str], sizes: list[int] | None, cpus: int, range_bytes: int,
+def read_plan(files: list[str], sizes: list[int | None] | None, cpus: int, range_bytes: int,
               ranges_per_cpu: int = 8) -> list[dict]:
     """What each extraction task reads: {warc_file, start, end}. Without sizes, whole files
     (end None). With them, each file in ranges of at most `range_bytes`, smaller where the
     files are few, so that there are `ranges_per_cpu` ranges per CPU at least (evening out
-    the tail)."""
+    the tail). A file of unknown size (None) is read whole: nothing is left unread on a
+    size that could not be checked."""
     if sizes is None:
-        return [{"warc_file": f, "start": 0, "end": None} for f in files]
-    range_bytes = max(1, min(range_bytes, sum(sizes) // (ranges_per_cpu * cpus)))
-    return [{"warc_file": f, "start": start, "end": end}
-            for f, size in zip(files, sizes) for start, end in byte_ranges(size, -(-size // range_bytes))]
+        sizes = [None] * len(files)
+    known = sum(size for size in sizes if size is not None)
+    range_bytes = max(1, min(range_bytes, known // (ranges_per_cpu * cpus)))
+    return [{"warc_file": f, "start": start, "end": end} for f, size in zip(files, sizes)
+            for start, end in ([(0, None)] if size is None else byte_ranges(size, -(-size // range_bytes)))]
 
 
 def splittable(stream: BinaryIO) -> bool:

@@ -123,8 +123,8 @@ NEVER_WRITTEN_BY["ba"] = NEVER_WRITTEN_BY["tt"]
 # "сөздерінің", "жапондарға", "лимонды", "велосипедтің"), "мештердеги", "келип",
 # "теңирибизден" (Kazakh "-дегі", "келіп", "-іміз"), and г where Kazakh writes ғ ("-дагы";
 # Kazakh "-дағы"). And Kazakh writes ш where Kyrgyz, Tatar and Uzbek write ч ("жапонша" /
-# "жапончо"). Both are checked only on words
-# Kazakh does not explain: Russian loans ("коридор", "монитор", "чемпион") have them too.
+# "жапончо"). Both are checked only on words Kazakh does not explain: Russian loans
+# ("коридор", "монитор", "чемпион") have them too.
 KYRGYZ_ENDINGS = re.compile(r"[дтнл][уү]н$|[аеыиоөуүяюэ][^аеыиоөуүяюэі]*[дтнл]ин$|[оөуү][^аеёиоуүөыэюяұіә]*[дтл][оө]р"
                             r"|[оөуү][^аеёиоуүөыэюяұіә]+[гк][оө]$|[оөуү][^аеёиоуүөыэюяұіә]*[дтн][уү]$"
                             r"|[аеыиоөуүяюэ][^аеыиоөуүяюэі]*(?:[дт][еи]ги|[дт]агы|[^аеыиоөуүяюэі]ип|[ыи]б[ыи]з\w*)$")

@@ -34,7 +34,8 @@ CLDR_CODES = {"kk": "kk", "ru": "ru", "uk": "uk", "ky": "ky", "tt": "tt", "ba": 
               "be": "be", "mn": "mn"}
 # Letters each alphabet adds to Russian's. Tesseract's lists carry words of neighbouring
 # languages (its kaz list has Bashkir words with ҡ ҙ): a word with a letter only other
-# alphabets add is not in the list's language, and is dropped.
+# alphabets add is not in the list's language, and is dropped. (Written out here, not taken
+# from operators/text/kazakh_lid.py, so that the eval does not lean on the operator's tables.)
 ADDED_LETTERS = {"kk": "әғқңөұүһі", "ky": "ңөү", "tt": "әөүҗңһ", "ba": "әөүғҡңҙҫһ", "uz": "ғқўҳ", "uk": "іїєґ",
                  "be": "іў", "mn": "өү", "ru": ""}
 SHORT_MAX = 60
