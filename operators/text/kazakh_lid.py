@@ -348,7 +348,8 @@ class KazakhDecision:
         more of than any other word list does ("Конфигурация табылды": Russian knows the
         first word, Kazakh both): the rule that says so, else None. lid.176's label must be
         a language with a word list, and lid.176 must have seen Kazakh in the text at least
-        as much as Kyrgyz, which no word list here covers."""
+        as much as Kyrgyz, which no word list here covers, unless a word is spelt as Kyrgyz
+        never writes ("каннада жазуы") and none the Kyrgyz way."""
         p_lid = dict(ranked)
         if self.kazakh_words is None or ranked[0][0] not in self.words:
             return None
@@ -356,7 +357,7 @@ class KazakhDecision:
         if len(words) >= LONG_WORDS and p_lid.get("kk", 0.0) < LID_KK_SEEN_LONG:
             return None
         if (("kk" not in p_lid or p_lid["kk"] < p_lid.get("ky", 0.0))
-                and not self.spelt_as_label_never_writes("ky", letters, evidence)):
+                and not (self.spelt_as_never_written(words, "ky") and not self.spelt_kyrgyz(letters, evidence))):
             return None
         explained = self.explained_words(letters)
         if len(explained) * 2 < len(words):

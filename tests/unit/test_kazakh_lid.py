@@ -266,6 +266,10 @@ def test_a_spelling_kyrgyz_never_has_lifts_the_kyrgyz_guard_on_a_russian_label(l
 def test_kyrgyz_never_writes_a_vowel_after_u(lid):
     # Kazakh's verbal noun + possessive "жазуы" (Kyrgyz: "жазуусу"): Kyrgyz has no such hiatus.
     assert lid.kazakh.decide([("ru", 0.67), ("ky", 0.18), ("kk", 0.12)], "кхмер жазуы")[0] == "kk"
+    # So it lifts lid.176's Kyrgyz guess beside a name no list knows; Kyrgyz's own form does not.
+    ranking = [("ru", 0.68), ("ky", 0.134), ("kk", 0.127)]
+    assert lid.kazakh.decide(ranking, "каннада жазуы")[0] == "kk"
+    assert lid.kazakh.decide(ranking, "каннада жазуусу")[0] != "kk"
     # A name with ч no longer makes it Kyrgyz spelling when a word beside it cannot be Kyrgyz ...
     lang, _, evidence = lid.kazakh.decide([("kk", 0.59), ("ru", 0.32), ("ky", 0.07)], "лепча жазуы")
     assert lang == "kk" and "kyrgyz_spelling" not in json.loads(evidence), evidence
