@@ -4,13 +4,13 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 APT_PKGS := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng \
             fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-uk hunspell-be hunspell-uz hunspell-en-us \
-            chromium poppler-utils
+            chromium poppler-utils djvulibre-bin
 
 .PHONY: install demo test bench bench-deps bench-deps-datatrove bench-deps-streaming bench-deps-langid clean-demo system-deps
 
 system-deps:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q kaz \
-	    || ! command -v chromium >/dev/null || [ ! -f /usr/share/hunspell/kk_KZ.dic ] || [ ! -f /usr/share/hunspell/uk_UA.dic ] \
+	    || ! command -v chromium >/dev/null || ! command -v ddjvu >/dev/null || [ ! -f /usr/share/hunspell/kk_KZ.dic ] || [ ! -f /usr/share/hunspell/uk_UA.dic ] \
 	    || [ ! -f /usr/share/hunspell/uz_UZ.dic ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \

@@ -13,14 +13,14 @@ from flows.ledger import known_book_ids
 from flows.storage import Storage
 from operators.base import rows_to_table
 from operators.books.catalog import BookMatch, match_books, parse_catalog
-from operators.books.images import natural_page_order
+from operators.books.djvu import DJVU_SUFFIXES
+from operators.books.images import IMAGE_SUFFIXES, natural_page_order
 from operators.documents import error_document
 from operators.text.readers import SOURCE as TEXT_SOURCE
 from operators.text.readers import TextReader, kind_of
 from schemas import CURATION, validate
 
-BOOK_SUFFIXES = (".pdf", ".tif", ".tiff")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+BOOK_SUFFIXES = (".pdf", *DJVU_SUFFIXES, ".tif", ".tiff")
 ROWS_PER_BATCH = 2000
 # A write that fails for one of these fails every write after it: say so once and stop.
 DISK_ERRORS = {errno.ENOSPC: "no space left on the output's disk", errno.EROFS: "the output is on a read-only file system",
@@ -95,8 +95,8 @@ def find_text_files(cfg: DictConfig, storage: Storage) -> tuple[list[str], list[
 
 
 def find_books(cfg: DictConfig, storage: Storage) -> tuple[list[dict], list[str]]:
-    """Books: PDFs, multi-page TIFFs, and folders of page images (one book per folder,
-    pages in natural file-name order).
+    """Books: PDFs, DjVu files, multi-page TIFFs, and folders of page images (one book per
+    folder, pages in natural file-name order).
 
     A folder of page images is one book whatever the number of images in it: one PNG
     is a one-page book named after its folder, never an uncatalogued book named after

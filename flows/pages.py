@@ -28,6 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from flows.runtime import log
 from flows.stages import stage_key
 from flows.storage import Storage, join
+from operators.books.djvu import DJVU_SUFFIXES, DjvuBook, DjvuTextLayer
 from operators.books.images import image_pages, load_image_page
 from operators.books.kazakh_letters import KazakhLetterRepair
 from operators.books.latin_acronyms import LatinAcronyms
@@ -74,12 +75,13 @@ class ReadBookPages:
     def __init__(self, storage: Storage, pdf: PdfTextLayer):
         self.storage = storage
         self.pdf = pdf
+        self.djvu = DjvuTextLayer(pdf.max_pages, **pdf.legibility)  # routed alike
 
     def _pages(self, book: dict) -> Iterator[dict]:
         ids = dict(book_id=book["book_id"], uri=book["uri"])
-        if book["uri"].lower().endswith(".pdf"):
+        if (uri := book["uri"].lower()).endswith((".pdf", *DJVU_SUFFIXES)):
             data = self.storage.read_bytes(book["uri"])
-            for row in self.pdf(book["book_id"], book["uri"], data):
+            for row in (self.pdf if uri.endswith(".pdf") else self.djvu)(book["book_id"], book["uri"], data):
                 yield {**row, "frame": row["page"] - 1}
             return
         # Image books: a multi-page TIFF, or a folder with one image per page.
@@ -181,11 +183,16 @@ class OcrPages:
     def _image(self, row: dict):
         uri = row["uri"]
         if self.source is None or self.source[0] != uri:
+            if self.source is not None and hasattr(self.source[1], "close"):
+                self.source[1].close()  # a DjVu book's temporary copy goes with it
+            self.source = None
             data = self.storage.read_bytes(uri)
-            reader = PdfPageRenderer(data, self.ocr["max_pixels"]) if uri.lower().endswith(".pdf") else data
+            kind = uri.lower()
+            reader = (PdfPageRenderer(data, self.ocr["max_pixels"]) if kind.endswith(".pdf") else
+                      DjvuBook(data, self.ocr["max_pixels"]) if kind.endswith(DJVU_SUFFIXES) else data)
             self.source = (uri, reader)
         reader = self.source[1]
-        if isinstance(reader, PdfPageRenderer):
+        if isinstance(reader, (PdfPageRenderer, DjvuBook)):
             return reader.render(row["page"], self.ocr["dpi"])
         return load_image_page(reader, row["frame"], self.ocr["max_pixels"])
 

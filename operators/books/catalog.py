@@ -21,6 +21,9 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from operators.books.djvu import DJVU_SUFFIXES
+from operators.books.images import IMAGE_SUFFIXES
+
 COLUMNS = ("book_id", "title", "author", "year", "language", "collection", "file")
 # Headers librarians actually write for the known columns.
 ALIASES = {
@@ -35,7 +38,7 @@ LANGUAGES = {
     "en": "en", "eng": "en", "english": "en", "ағылшын": "en", "английский": "en",
 }
 DELIMITERS = (",", ";", "\t")
-SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png", ".djvu")
+SCAN_SUFFIXES = (".pdf", *DJVU_SUFFIXES, *IMAGE_SUFFIXES)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Page images of books scanned to multi-page TIFFs or folders of JPEG/PNG/TIFF files.
+"""Page images of books scanned to multi-page TIFFs or folders of page images (JPEG, PNG,
+TIFF, JPEG 2000, ...).
 
 Pillow's `Image.open` reads only the header, so the claimed size is checked before
 any pixel is decoded: a 50 000 × 50 000 PNG of a few hundred bytes would otherwise
@@ -12,6 +13,10 @@ import re
 import numpy as np
 from PIL import Image, ImageOps
 
+# Page images Pillow reads: scanners' and digital libraries' formats (JPEG 2000 is the
+# archives' master format), and the plain ones a scan folder may hold.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".j2k", ".jpf", ".jpx", ".bmp", ".gif", ".webp",
+                  ".pbm", ".pgm", ".ppm", ".pnm")
 DEFAULT_MAX_PIXELS = 80_000_000  # a 600-dpi A3 scan is 70 Mpx; Pillow warns above 89 Mpx
 _DIGITS = re.compile(r"(\d+)")
 

@@ -206,6 +206,24 @@ def png_bytes(size=(80, 50), header_only=False) -> bytes:
     return sink.getvalue()
 
 
+def image_bytes(kind: str, size=(80, 50)) -> bytes:
+    """A blank page image in one of the formats scan folders hold besides PNG and TIFF."""
+    sink = io.BytesIO()
+    Image.new("L", size, 255).save(sink, kind)
+    return sink.getvalue()
+
+
+def djvu_pages(pages: int, text: str | None = None) -> bytes:
+    from tests.djvu_files import djvu_book
+
+    return djvu_book([Image.new("L", (400, 300), 255)] * pages, [text] * pages, dpi=100)
+
+
+def cut_in_last_page(djvu: bytes) -> bytes:
+    last = djvu.rfind(b"FORM")  # each page is a FORM:DJVU inside the document's FORM:DJVM
+    return djvu[: last + (len(djvu) - last) // 2]
+
+
 def tiff_header(width: int, height: int) -> bytes:
     """A one-strip 8-bit grayscale TIFF whose header claims width × height, with 16 bytes of pixels."""
     tags = [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 0),
@@ -284,6 +302,17 @@ HOSTILE = {
     "one-PNG folder": ({"b/0001.png": png_bytes}, "done", "all pages read", False),
     "multi-PNG folder with a bomb in it": ({"b/0001.png": png_bytes, "b/0002.png": lambda: png_bytes(
         (50_000, 50_000), True), "b/0010.png": png_bytes}, "done", "1 page(s) failed", False),
+    "folder of JPEG 2000, WebP, BMP, GIF and PPM pages": ({f"b/{i:04d}.{suffix}": lambda kind=kind: image_bytes(kind)
+        for i, (suffix, kind) in enumerate([("jp2", "JPEG2000"), ("webp", "WEBP"), ("bmp", "BMP"), ("gif", "GIF"),
+                                            ("ppm", "PPM")], 1)}, "done", "all pages read", False),
+    "zero-byte DjVu": ({"b.djvu": b""}, "failed", "cannot open DjVu", False),
+    "random bytes named .djvu": ({"b.djvu": bytes(random.Random(8).randbytes(4096))}, "failed", "cannot open DjVu",
+                                 False),
+    "DjVu, OCR'd": ({"b.djvu": lambda: djvu_pages(2)}, "done", "all pages read", False),
+    "DjVu with a text layer": ({"b.djvu": lambda: djvu_pages(2, "Қазақ тілі — мемлекеттік тіл. Ұлттық кітапхана.")},
+                               "done", "all pages read", False),
+    "DjVu cut in its last page": ({"b.djvu": lambda: cut_in_last_page(djvu_pages(3))}, "done", "1 page(s) failed",
+                                  False),
 }
 
 
