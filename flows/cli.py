@@ -50,6 +50,9 @@ def cmd_build(args: list[str]) -> int:
           f"{json.dumps(docs['rejected_by_reason'], ensure_ascii=False)}")
     print(f"  shards:    {report['shards']['n_shards']} shards, {report['shards']['n_tokens']} tokens")
     print(f"  outputs:   {cfg.output}/  (documents/ rejected/ pages/ shards/ report.json report.html)")
+    if ignored := report["inputs"]["ignored_files"]:
+        print(f"  left out:  {len(ignored)} input files of a kind no source reads, e.g. {ignored[0]} "
+              "(report.json: inputs.ignored_files)")
     return 0 if docs["balanced"] else 1
 
 

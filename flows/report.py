@@ -86,6 +86,8 @@ def needs_attention(report: dict) -> list[tuple[str, int, str]]:
     rows = [
         ("input paths that do not exist", len(inputs.get("missing_paths") or []),
          ", ".join(inputs.get("missing_paths") or [])[:500]),
+        ("input files of a kind no source reads (left out)", len(inputs.get("ignored_files") or []),
+         ", ".join(inputs.get("ignored_files") or [])[:500]),
         ("book pages that could not be read", pages.get("failed") or 0, "see the library section and pages/"),
         ("news pages that could not be fetched", sum((news.get("errors") or {}).values()),
          "; ".join(f"{n} × {why}" for why, n in (news.get("errors") or {}).items())[:500]),

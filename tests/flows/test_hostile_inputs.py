@@ -70,6 +70,7 @@ ZERO_PAGE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
 BOOKS = {
     "zero.pdf": b"",
     "random.pdf": random.Random(4).randbytes(4096),
+    "junk.djvu": random.Random(5).randbytes(4096),
     "encrypted.pdf": pdf_bytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u"),
     "truncated.pdf": pdf_bytes(12)[:-900],
     "bomb_folder/0001.png": png_claiming(50_000, 50_000),
@@ -94,6 +95,7 @@ def hostile(ray_session, samples, tmp_path_factory):
     for name, data in BOOKS.items():
         (books / name).parent.mkdir(parents=True, exist_ok=True)
         (books / name).write_bytes(data)
+    (books / IGNORED).write_bytes(b"PK\x03\x04" + bytes(100))  # a kind no source reads: left out, and said so
     good = samples / "text" / "kk_news.jsonl"
     output = root / "out"
     cfg = load_config([f"output={output}", f"inputs.text=[{text},{good},{root}/{MISSING}]", f"inputs.books=[{books}]",
@@ -103,6 +105,7 @@ def hostile(ray_session, samples, tmp_path_factory):
 
 
 MISSING = "not_there.jsonl"  # a path in the config that does not exist, under inputs.on_missing=reject
+IGNORED = "scan_notes.docx"
 
 
 def rejected(output: Path) -> list[dict]:
@@ -127,6 +130,7 @@ def test_report_html_lists_what_needs_attention(hostile):
     output, report, _ = hostile
     attention = (output / "report.html").read_text().split('id="attention"')[1].split("<h2")[0]
     assert "input paths that do not exist</td><td>1</td>" in attention and MISSING in attention
+    assert "a kind no source reads (left out)</td><td>1</td>" in attention and IGNORED in attention
     assert f"book pages that could not be read</td><td>{report['pages']['failed']}</td>" in attention
     assert report["pages"]["failed"] > 0
 
