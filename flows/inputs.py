@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pyarrow as pa
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from flows.config import ConfigError
 from flows.ledger import known_book_ids
@@ -138,7 +138,7 @@ def catalog_books(cfg: DictConfig, storage: Storage, books: list[dict]) -> tuple
     match = match_books(catalog.rows if catalog else [], [b["uri"] for b in books], list(map(str, cfg.inputs.books)),
                         known_book_ids(storage, cfg.output))
     if catalog:
-        match.problems[:0] = catalog.problems
+        match.problems[:0] = catalog.problems + unknown_languages(match.books, cfg)
     collection_languages = cfg.ocr.collection_languages or {}
     refs = {ref.uri: ref for ref in match.books}
     named = []
@@ -147,6 +147,23 @@ def catalog_books(cfg: DictConfig, storage: Storage, books: list[dict]) -> tuple
         language = ref.language or collection_languages.get(ref.collection or "")
         named.append({**book, "book_id": ref.book_id, "title": ref.title, "language": language})
     return named, match
+
+
+def unknown_languages(books, cfg: DictConfig) -> list[str]:
+    """One problem per catalog language no Tesseract languages are configured for ("каз.",
+    "kk/ru", a typo): such books are read as uncatalogued ones are, which the librarian
+    should know."""
+    configured = OmegaConf.select(cfg, "ocr.tesseract.languages", default=None)
+    if not configured:
+        return []
+    unknown: dict[str, list[str]] = {}
+    for book in books:
+        if book.catalogued and book.language and book.language not in configured:
+            unknown.setdefault(book.language, []).append(book.book_id)
+    return [f"catalog language {language!r} ({len(ids)} book(s), e.g. {ids[0]}) is none of "
+            f"{', '.join(k for k in configured if k != 'default')}: read as uncatalogued "
+            f"({configured['default']} first, then by each page's own language)"
+            for language, ids in sorted(unknown.items())]
 
 
 class ReadTextFiles:

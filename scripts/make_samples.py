@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import io
 import json
 import random
@@ -860,8 +861,9 @@ def build(seeds: Path, out: Path) -> dict:
         json.dumps(good[2], ensure_ascii=False),
     ]
     (bad_dir / "malformed.jsonl").write_bytes(("\n".join(malformed_lines) + "\n").encode("utf-8"))
-    cp1251_text = pick(paras, "Аннотация. Влияние") + "\n"
-    (bad_dir / "latin1.txt").write_bytes(cp1251_text.encode("cp1251"))
+    # A .txt.gz that lost its .gz: binary, not text in any encoding (a cp1251 .txt is read).
+    gzipped_text = pick(paras, "Аннотация. Влияние") + "\n"
+    (bad_dir / "gzipped.txt").write_bytes(gzip.compress(gzipped_text.encode("cp1251"), mtime=0))
     (bad_dir / "empty.txt").write_bytes(b"")
     (bad_dir / "corrupt.pdf").write_bytes(ru_pdf[:2048] + bad_rng.randbytes(6 * 1024))
     (bad_dir / "not_a_pdf.pdf").write_bytes(bad_rng.randbytes(4 * 1024))
@@ -903,7 +905,7 @@ def build(seeds: Path, out: Path) -> dict:
         "bad_inputs": {
             "bad/malformed.jsonl": {"good_lines": [1, 2, 6], "broken_lines": {"3": "truncated JSON",
                                     "4": "JSON array, not an object", "5": "no text field"}},
-            "bad/latin1.txt": "Russian text encoded in cp1251, not valid UTF-8",
+            "bad/gzipped.txt": "a gzip file named .txt: binary, neither UTF-8 nor a Cyrillic code page",
             "bad/empty.txt": "zero bytes",
             "bad/corrupt.pdf": "first 2 KB of born_digital_ru.pdf followed by random bytes",
             "bad/not_a_pdf.pdf": "random bytes",
@@ -972,7 +974,7 @@ Near:
 | file | what is wrong |
 | --- | --- |
 | `malformed.jsonl` | lines 1, 2, 6 good; 3 truncated JSON; 4 a JSON array; 5 a record without `text` |
-| `latin1.txt` | Russian text encoded in cp1251 (not valid UTF-8) |
+| `gzipped.txt` | a gzip file named `.txt`: binary, neither UTF-8 nor a Cyrillic code page (a cp1251 or KZ-1048 `.txt` is read) |
 | `empty.txt` | zero bytes |
 | `corrupt.pdf` | the first 2 KB of a real PDF followed by random bytes |
 | `not_a_pdf.pdf` | random bytes |

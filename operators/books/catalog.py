@@ -18,6 +18,7 @@ import io
 import json
 import os
 import posixpath
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -36,7 +37,9 @@ LANGUAGES = {
     "kk": "kk", "kaz": "kk", "kz": "kk", "kazakh": "kk", "қазақ": "kk", "қаз": "kk", "казахский": "kk",
     "ru": "ru", "rus": "ru", "russian": "ru", "орыс": "ru", "русский": "ru", "рус": "ru",
     "en": "en", "eng": "en", "english": "en", "ағылшын": "en", "английский": "en",
+    "каз": "kk", "ағыл": "en", "англ": "en",  # librarians' abbreviations ("каз.", "англ.")
 }
+LANGUAGE_WORD = re.compile(r" (?:тілі|язык|language)$")  # "қазақ тілі", "русский язык"
 DELIMITERS = (",", ";", "\t")
 SCAN_SUFFIXES = (".pdf", *DJVU_SUFFIXES, *IMAGE_SUFFIXES)
 
@@ -119,9 +122,11 @@ def _header_name(raw: str) -> str:
 
 
 def normalize_language(value: str | None) -> str | None:
+    """"kk", "Қазақ тілі", "каз.", "Русский язык" → the code; anything else as written."""
     if value is None or not value.strip():
         return None
-    key = value.strip().lower()
+    key = " ".join(value.lower().split()).rstrip(".")
+    key = LANGUAGE_WORD.sub("", key)
     return LANGUAGES.get(key, key)
 
 

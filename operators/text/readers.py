@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -30,6 +31,13 @@ DEFAULT_MAX_GZIP_RATIO = 100
 GZIP_RATIO_FLOOR = 1 << 20
 _SURROGATE = re.compile("[\ud800-\udfff]")
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".txt", ".txt.gz", ".parquet")
+# Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
+# Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
+# A TXT file that is not UTF-8 is read in whichever of these charset-normalizer finds least
+# garbled, if one reads cleanly; JSONL and Parquet are UTF-8 by definition.
+LEGACY_ENCODINGS = ["cp1251", "kz1048", "koi8_r", "koi8_u", "cp866", "mac_cyrillic", "iso8859_5", "utf_16"]
+MAX_CHAOS = 0.1  # charset-normalizer's share of "mess" (odd symbols, case and script mixes) it accepts
+MIN_WORDLIKE = 0.95  # share of letters, digits, spaces and punctuation in the decoded text
 
 
 def kind_of(uri: str) -> str | None:
@@ -41,6 +49,20 @@ def kind_of(uri: str) -> str | None:
     if name.endswith(".parquet"):
         return "parquet"
     return None
+
+
+def decode_legacy(data: bytes) -> str | None:
+    """The text of bytes in one of LEGACY_ENCODINGS, or None when none reads cleanly (Big5,
+    Shift-JIS, binary ...). Text is letters, digits, spaces and punctuation: a few bytes of
+    Big5 read as cp866 give "дддхдхе╗", whose box-drawing corner a short text cannot hide."""
+    from charset_normalizer import from_bytes
+
+    match = from_bytes(data, cp_isolation=LEGACY_ENCODINGS).best()
+    if match is None or match.chaos > MAX_CHAOS:
+        return None
+    text = str(match)
+    wordlike = sum(1 for ch in text if ch.isalnum() or ch.isspace() or unicodedata.category(ch)[0] == "P")
+    return text if wordlike >= MIN_WORDLIKE * len(text) else None
 
 
 def describe_decode_error(exc: UnicodeDecodeError) -> str:
@@ -152,9 +174,13 @@ class TextReader:
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                yield self._error(uri, uri, describe_decode_error(exc))
-            else:
-                yield new_document(SOURCE, uri, uri, text)
+                text = decode_legacy(data)
+                if text is None:
+                    yield self._error(uri, uri, f"{describe_decode_error(exc)}, nor text in a Cyrillic code page "
+                                                f"({', '.join(LEGACY_ENCODINGS)})")
+                    return
+            # A byte-order mark and nothing else is an empty file too.
+            yield new_document(SOURCE, uri, uri, text) if text.strip() else self._error(uri, uri, "empty file")
 
     def _parquet(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
         parquet = pq.ParquetFile(stream)

@@ -64,7 +64,7 @@ def test_bad_inputs_become_rows_with_reasons(run):
     by_source = {Path(r["uri"]).name + ":" + r["reason"]: r["detail"] for r in rejected}
     assert "invalid JSON" in by_source["malformed.jsonl:TextReader"] or any(
         "invalid JSON" in r["detail"] for r in rejected if r["uri"].endswith("malformed.jsonl"))
-    assert "not valid UTF-8" in by_source["latin1.txt:TextReader"]
+    assert "nor text in a Cyrillic code page" in by_source["gzipped.txt:TextReader"]
     assert by_source["empty.txt:TextReader"] == "empty file"
     assert "PDF" in by_source["corrupt.pdf:BookAssembly"]
     assert "cannot open PDF" in by_source["not_a_pdf.pdf:BookAssembly"]

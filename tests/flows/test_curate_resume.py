@@ -12,7 +12,7 @@ from flows.build import run_build
 from flows.config import load_config
 
 FILES = ["text/kk_news.jsonl", "text/ru_articles.jsonl", "text/en_articles.jsonl", "text/mixed_kk_ru.txt",
-         "text/curated.parquet", "bad/malformed.jsonl", "bad/latin1.txt", "bad/empty.txt"]
+         "text/curated.parquet", "bad/malformed.jsonl", "bad/gzipped.txt", "bad/empty.txt"]
 
 
 def config(samples, output):

@@ -49,7 +49,7 @@ def test_build_reads_from_and_writes_to_s3(s3_endpoint, samples, tmp_path):
         "aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"})
     s3.create_bucket(Bucket="library")
     s3.create_bucket(Bucket="corpus")
-    for name in ("text/kk_news.jsonl", "text/en_articles.jsonl", "text/curated.parquet", "bad/latin1.txt"):
+    for name in ("text/kk_news.jsonl", "text/en_articles.jsonl", "text/curated.parquet", "bad/gzipped.txt"):
         s3.upload_file(str(samples / name), "library", f"in/{name}")
     s3.upload_file(str(samples / "books/born_digital_ru.pdf"), "library", "scans/born_digital_ru.pdf")
 
@@ -73,7 +73,7 @@ def test_build_reads_from_and_writes_to_s3(s3_endpoint, samples, tmp_path):
     report = json.loads(s3.get_object(Bucket="corpus", Key="run-1/report.json")["Body"].read())
     assert report["config"]["storage"]["s3"]["secret_access_key"] == "***"
     assert report["documents"]["balanced"]
-    assert report["documents"]["rejected_by_reason"]["TextReader"] == 1  # latin1.txt
+    assert report["documents"]["rejected_by_reason"]["TextReader"] == 1  # gzipped.txt
     manifest = json.loads(s3.get_object(Bucket="corpus", Key="run-1/shards/manifest.json")["Body"].read())
     assert manifest["totals"]["n_docs"] == report["documents"]["kept"] > 0
     assert "book" in manifest["totals"]["by_source"]

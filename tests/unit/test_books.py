@@ -349,3 +349,26 @@ def test_hostile_scans_end_as_error_rows_or_flags_never_exceptions(case, tmp_pat
     assert (damaged_files([row]) is not None) == damaged
     if damaged:
         assert damaged_files([row]) == f"damaged scan files: b ({detail})"
+
+
+def test_a_catalog_language_without_ocr_models_is_a_problem_once_per_spelling(tmp_path):
+    from flows.config import load_config
+    from flows.inputs import catalog_books, find_books
+    from flows.storage import Storage
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name in ("a", "b", "c", "d", "e"):
+        (scans / f"{name}.pdf").write_bytes(b"%PDF-")
+    (tmp_path / "catalog.csv").write_text("book_id,language\na,kz/ru\nb,kz/ru\nc,Қазақ тілі\nd,каз.\ne,xx\n",
+                                          encoding="utf-8")
+    cfg = load_config([f"output={tmp_path / 'out'}", f"inputs.books=[{scans}]",
+                       f"inputs.catalog={tmp_path / 'catalog.csv'}"])
+    storage = Storage()
+    books, match = catalog_books(cfg, storage, find_books(cfg, storage)[0])
+    assert {b["book_id"]: b["language"] for b in books} == {"a": "kz/ru", "b": "kz/ru", "c": "kk", "d": "kk", "e": "xx"}
+    assert match.problems == [
+        "catalog language 'kz/ru' (2 book(s), e.g. a) is none of kk, ru, en: read as uncatalogued "
+        "(kaz+rus first, then by each page's own language)",
+        "catalog language 'xx' (1 book(s), e.g. e) is none of kk, ru, en: read as uncatalogued "
+        "(kaz+rus first, then by each page's own language)"]

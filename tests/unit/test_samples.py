@@ -7,6 +7,7 @@ without them) and checks the script is deterministic and the commit up to date.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -30,7 +31,7 @@ EXPECTED_FILES = [
     "text/mixed_kk_ru.txt", "text/curated.parquet",
     "books/born_digital_kk.pdf", "books/born_digital_ru.pdf", "books/scanned_kk.pdf",
     "books/mixed_scan.pdf", "books/catalog.csv",
-    "bad/malformed.jsonl", "bad/latin1.txt", "bad/empty.txt", "bad/corrupt.pdf", "bad/not_a_pdf.pdf",
+    "bad/malformed.jsonl", "bad/gzipped.txt", "bad/empty.txt", "bad/corrupt.pdf", "bad/not_a_pdf.pdf",
 ]
 
 
@@ -194,10 +195,10 @@ def test_bad_malformed_jsonl():
 
 
 def test_bad_encoding_and_empty():
-    raw = (SAMPLES / "bad" / "latin1.txt").read_bytes()
+    raw = (SAMPLES / "bad" / "gzipped.txt").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
-    assert CYRILLIC.search(raw.decode("cp1251"))
+    assert CYRILLIC.search(gzip.decompress(raw).decode("cp1251"))
     assert (SAMPLES / "bad" / "empty.txt").stat().st_size == 0
 
 

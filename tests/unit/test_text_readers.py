@@ -4,9 +4,11 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from operators.text.readers import TextReader
 
+RU = "Казахстан - государство в Центральной Азии. Наука и образование развиваются, в регионах большие перемены."
 KK = "Қазақстан Республикасы — Орталық Азиядағы мемлекет. Ғылым мен білім дамуда, өңірлерде үлкен өзгерістер жүріп жатыр."
 
 
@@ -49,12 +51,25 @@ def test_each_bad_jsonl_line_becomes_an_error_row_and_reading_goes_on():
 def test_txt_whole_file_is_one_document_and_bad_files_are_rows():
     [doc] = read("a.txt", ("\ufeff" + KK).encode())
     assert doc["text"] == KK and doc["source_id"] == "a.txt"
-    [bad] = read("ru.txt", "Привет мир".encode("cp1251"))
-    assert bad["reason"] == "TextReader" and "not valid UTF-8: byte 0xcf at offset 0" == bad["detail"]
+    [bad] = read("zh.txt", "中文文本".encode("big5"))
+    assert bad["reason"] == "TextReader" and bad["detail"].startswith("not valid UTF-8: byte 0xa4 at offset 0, nor ")
     [empty] = read("e.txt", b"")
     assert empty["detail"] == "empty file"
     [big] = read("big.txt", b"x" * 100, max_file_bytes=10)
     assert "max_file_bytes" in big["detail"]
+
+
+@pytest.mark.parametrize("encoding, text", [
+    ("cp1251", RU), ("koi8_r", RU), ("cp866", RU), ("kz1048", KK), ("utf-16", KK), ("mac_cyrillic", RU)])
+def test_txt_in_a_legacy_cyrillic_code_page_is_read(encoding, text):
+    # Kazakh and Russian files saved before UTF-8: Windows, KZ-1048, KOI8, DOS, Notepad's "Unicode", old Macs
+    [doc] = read("old.txt", text.encode(encoding))
+    assert doc["reason"] is None and doc["text"] == text
+
+
+def test_binary_named_txt_is_still_an_error_row():
+    [bad] = read("x.txt", bytes(range(256)) * 8)
+    assert bad["reason"] == "TextReader" and "nor text in a Cyrillic code page" in bad["detail"]
 
 
 def test_gzip_jsonl_and_truncated_gzip():
