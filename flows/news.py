@@ -37,7 +37,7 @@ from operators.base import rows_to_table
 from operators.documents import error_document
 from operators.news.crawl import CrawlOptions, SiteCrawler, item
 from operators.news.extract import NAME as EXTRACT_NAME
-from operators.news.extract import SOURCE, extract_document, news_columns
+from operators.news.extract import SOURCE, converted_document, extract_document, news_columns
 from operators.news.fetch import FetchSettings
 from operators.news.state import FETCH_NAME, CrawlState, PendingFetches, WarcFolder
 from operators.news.fetch_log import FETCH_LOG, FetchCounts
@@ -48,7 +48,7 @@ from operators.news.warc import (RotatingWarcWriter, is_document_response, iter_
 from operators.news.warc_ranges import iter_warc_range, read_plan
 from schemas import CURATION, validate
 
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")  # .wet: Common Crawl's extracted text
 
 # The reasons news rows can carry (the operator that rejected them).
 REASONS = (FETCH_NAME, EXTRACT_NAME)
@@ -347,6 +347,9 @@ class ExtractWarcRanges:
         """A response record (iter_warc_range's fields) → its document or error row."""
         if len(record["body"] or b"") > self.max_bytes:
             return self.record_error(record, uri, offset, f"body larger than {self.max_bytes} bytes")
+        if record["record_type"] == "conversion":
+            return converted_document(record["url"], record["body"], uri, offset, record["warc_record_id"],
+                                      record["language"])
         try:
             return extract_document(record["url"], record["body"], uri, offset, record["warc_record_id"],
                                     record["content_type"], **self.options)

@@ -1,4 +1,5 @@
-"""Main text and metadata of a news page (from a WARC response record) with trafilatura.
+"""Main text and metadata of a news page (from a WARC response record) with trafilatura,
+or the text a crawler already extracted (a WARC conversion record, Common Crawl's WET).
 
 Boilerplate (navigation, footers, related links) and reader comments are left out; what
 cannot be made into a document (not HTML, nothing extracted) becomes an error row
@@ -14,6 +15,7 @@ from trafilatura.utils import load_html
 from operators.documents import error_document, new_document
 from operators.news.html import HTML_TYPES, decode_html, html_lang, media_type
 from operators.news.urls import site_of
+from operators.text.readers import describe_decode_error
 
 SOURCE = "news"
 NAME = "NewsExtract"
@@ -32,6 +34,22 @@ def news_columns(url: str, warc_file: str | None, warc_offset: int | None, recor
     return {"url": url, "domain": site_of(url) if "://" in (url or "") else None, "published": None,
             "warc_file": warc_file, "warc_offset": warc_offset, "warc_record_id": record_id,
             "author": None, "site_name": None, "lang_hint": None}
+
+
+def converted_document(url: str, text_bytes: bytes | None, warc_file: str | None, warc_offset: int | None,
+                       record_id: str | None, language: str | None = None) -> dict:
+    """A conversion record's text (Common Crawl's WET: the page's text, extracted by the
+    crawler, UTF-8) as one document row, as extract_document gives one for HTML; the
+    record's identified language ("kaz,rus") is kept as the language hint."""
+    columns = news_columns(url, warc_file, warc_offset, record_id)
+    columns["lang_hint"] = language
+    try:
+        text = (text_bytes or b"").decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        return error_document(SOURCE, url, url, NAME, f"conversion record: {describe_decode_error(exc)}", **columns)
+    if not text:
+        return error_document(SOURCE, url, url, NAME, "conversion record: no text", **columns)
+    return new_document(SOURCE, url, url, text, **columns)
 
 
 def extract_document(url: str, html_bytes: bytes | None, warc_file: str | None, warc_offset: int | None,

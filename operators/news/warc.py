@@ -144,16 +144,21 @@ def record_fields(record, offset: int, body: bytes | None) -> dict:
         "warc_date": record.rec_headers.get_header("WARC-Date"),
         "warc_offset": offset,
         "kind": record.rec_headers.get_header(KIND_HEADER),
+        "record_type": record.rec_type,
         "http_status": int(http.get_statuscode()) if http and (http.get_statuscode() or "").isdigit() else None,
-        "content_type": http.get_header("Content-Type") if http else None,
+        # A conversion record (Common Crawl's WET text) has no HTTP headers, only the record's.
+        "content_type": http.get_header("Content-Type") if http else record.rec_headers.get_header("Content-Type"),
+        "language": record.rec_headers.get_header("WARC-Identified-Content-Language"),
         "body": body,
     }
 
 
 def is_document_response(fields: dict) -> bool:
     """A response worth extracting: not our own discovery records (robots.txt, sitemaps,
-    feeds, seed pages), and a 200 with a URL (redirects and errors are no documents)."""
-    return fields["kind"] not in DISCOVERY_KINDS and fields["http_status"] == 200 and bool(fields["url"])
+    feeds, seed pages), and a 200 with a URL (redirects and errors are no documents); or a
+    conversion record (text a crawler already extracted: Common Crawl's WET files)."""
+    return (fields["kind"] not in DISCOVERY_KINDS and bool(fields["url"])
+            and (fields["http_status"] == 200 or fields.get("record_type") == "conversion"))
 
 
 def iter_warc_responses(stream: BinaryIO, with_body: bool = True,

@@ -160,7 +160,7 @@ def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, wi
                     # warcio reads a member it cannot inflate as plain bytes: garbage, not a record
                     raise ValueError(f"damaged gzip member at offset {iterator.offset}")
                 fields = None
-                if record.rec_type == "response":  # read before the offset, which reads to the end
+                if record.rec_type in ("response", "conversion"):  # read before the offset, which reads to the end
                     body = None
                     if with_body:
                         content = record.content_stream()

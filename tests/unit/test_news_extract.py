@@ -158,3 +158,51 @@ def test_xhtml_with_an_xml_declaration():
 
 
 EN_PARAGRAPH = ARTICLES["/en/mit-survey.html"].paragraphs[0]
+
+
+def wet_file(records: list[tuple[str, bytes, str | None]]) -> bytes:
+    """A Common Crawl WET file: warcinfo, then one conversion record (the page's text) per page."""
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True, warc_version="1.0")
+    writer.write_record(writer.create_warcinfo_record("CC-MAIN-test.warc.wet.gz", {"software": "test"}))
+    for url, text, language in records:
+        headers = {"WARC-Refers-To": "<urn:uuid:0>", **({"WARC-Identified-Content-Language": language} if language else {})}
+        writer.write_record(writer.create_warc_record(url, "conversion", payload=io.BytesIO(text),
+                                                      warc_content_type="text/plain", warc_headers_dict=headers))
+    return out.getvalue()
+
+
+def test_a_wet_file_gives_its_conversion_records_as_documents(tmp_path):
+    import pyarrow as pa
+
+    from flows.news import ExtractWarcRanges
+    from flows.storage import Storage
+
+    kk = "Қазақ тілі — мемлекеттік тіл. Ұлттық кітапхана қорын цифрландыру жалғасуда.\nЕкінші жол."
+    path = tmp_path / "CC-MAIN-test.warc.wet.gz"
+    path.write_bytes(wet_file([(SITE + "/kk/1", kk.encode(), "kaz,rus"), (SITE + "/empty", b"  \n", None),
+                               (SITE + "/cp1251", "Привет".encode("cp1251"), "rus")]))
+    extract = ExtractWarcRanges(Storage(), max_bytes=1 << 20, include_tables=True, favor_precision=False,
+                                rows_per_block=100)
+    rows = [r for t in extract(pa.Table.from_pylist([{"warc_file": str(path), "start": 0, "end": None}]))
+            for r in t.to_pylist()]
+    assert [r["url"] for r in rows] == [SITE + "/kk/1", SITE + "/empty", SITE + "/cp1251"]  # nothing skipped
+    doc, empty, bad = rows
+    assert doc["reason"] is None and doc["text"] == kk and doc["source"] == "news" and doc["lang_hint"] == "kaz,rus"
+    assert doc["warc_file"] == str(path) and doc["warc_offset"] > 0 and doc["domain"] == "news.example.kz"
+    assert empty["reason"] == "NewsExtract" and empty["detail"] == "conversion record: no text"
+    assert bad["reason"] == "NewsExtract" and "not valid UTF-8" in bad["detail"]
+
+
+def test_a_folder_of_warc_files_lists_wet_files_too(tmp_path):
+    from flows.config import load_config
+    from flows.news import warc_files
+    from flows.storage import Storage
+
+    for name in ("crawl-00001.warc.gz", "CC-MAIN-00000.warc.wet.gz", "old.arc.gz", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    cfg = load_config([f"output={tmp_path / 'out'}", f"inputs.warc=[{tmp_path}]"])
+    assert sorted(p.rsplit("/", 1)[1] for p in warc_files(cfg, Storage())) == [
+        "CC-MAIN-00000.warc.wet.gz", "crawl-00001.warc.gz", "old.arc.gz"]
