@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flows.config import check_inputs
 from flows.curate import curate_units, dedup_and_write
-from flows.inputs import catalog_books, check_output_writable, find_books, find_text_files
+from flows.inputs import catalog_books, check_output_writable, find_books, find_text_files, find_warc_files
 from flows.ledger import write_ledger
 from flows.news import crawl_news, news_fingerprint
 from flows.pages import pages_stage
@@ -134,7 +134,8 @@ def run_build(cfg: DictConfig) -> dict:
     ledger = write_ledger(cfg, storage, started_iso, catalog.books, catalog.missing,
                           catalog_problems=catalog.problems) if books or catalog.missing else None
     return write_report(cfg, storage, {
-        "inputs": {"text_files": len(text_files), "books": len(books), "ignored_files": ignored_text + ignored_books,
+        "inputs": {"text_files": len(text_files), "books": len(books),
+                   "ignored_files": ignored_text + ignored_books + find_warc_files(cfg, storage)[1],
                    "missing_paths": missing},  # under inputs.on_missing=reject
         "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards, "sft": sft,
         "curation_stages": stage_names(cfg), "stage_retries": retries,

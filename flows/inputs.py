@@ -21,6 +21,7 @@ from operators.text.readers import TextReader, kind_of
 from schemas import CURATION, validate
 
 BOOK_SUFFIXES = (".pdf", *DJVU_SUFFIXES, ".tif", ".tiff")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")  # .wet: Common Crawl's extracted text
 ROWS_PER_BATCH = 2000
 # A write that fails for one of these fails every write after it: say so once and stop.
 DISK_ERRORS = {errno.ENOSPC: "no space left on the output's disk", errno.EROFS: "the output is on a read-only file system",
@@ -92,6 +93,13 @@ def _expand(storage: Storage, uris, accept, output: str) -> tuple[list[str], lis
 
 def find_text_files(cfg: DictConfig, storage: Storage) -> tuple[list[str], list[str]]:
     return _expand(storage, cfg.inputs.text, lambda p: kind_of(p) is not None, cfg.output)
+
+
+def find_warc_files(cfg: DictConfig, storage: Storage) -> tuple[list[str], list[str]]:
+    """`inputs.warc`: the files named, and the WARC files in the folders named (absolute
+    paths: rows name the file they came from); other files there are reported as ignored."""
+    files, ignored = _expand(storage, cfg.inputs.warc, lambda p: p.lower().endswith(WARC_SUFFIXES), cfg.output)
+    return [f if f.startswith("s3://") else os.path.abspath(f) for f in files], ignored
 
 
 def find_books(cfg: DictConfig, storage: Storage) -> tuple[list[dict], list[str]]:

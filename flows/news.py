@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
+from flows.inputs import find_warc_files
 from flows.runtime import cluster_cpus, full_cpus_on_small_clusters, log
 from flows.storage import Storage, is_s3, join
 from operators.base import rows_to_table
@@ -48,7 +49,6 @@ from operators.news.warc import (RotatingWarcWriter, is_document_response, iter_
 from operators.news.warc_ranges import iter_warc_range, read_plan
 from schemas import CURATION, validate
 
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")  # .wet: Common Crawl's extracted text
 
 # The reasons news rows can carry (the operator that rejected them).
 REASONS = (FETCH_NAME, EXTRACT_NAME)
@@ -65,23 +65,13 @@ def state_dir(cfg: DictConfig) -> str:
     return news_dir(cfg, cfg.news.state_dir)
 
 
-def _expand_warcs(storage: Storage, uris) -> list[str]:
-    files = []
-    for uri in map(str, uris):
-        if storage.is_dir(uri):
-            files += [p for p in storage.list_files(uri) if p.lower().endswith(WARC_SUFFIXES)
-                      and not os.path.basename(p).startswith(".")]
-        else:
-            files.append(uri if is_s3(uri) else os.path.abspath(uri))
-    return files
-
-
 def warc_files(cfg: DictConfig, storage: Storage) -> list[str]:
     """The WARC files extraction reads: this output's own crawl (when seeds are given)
     and `inputs.warc`, each once."""
-    own = _expand_warcs(storage, [news_dir(cfg, "warc")]) if cfg.inputs.news.seeds else []
-    own = [f for f in own if f.endswith(".warc.gz")]
-    return list(dict.fromkeys(own + _expand_warcs(storage, cfg.inputs.warc)))
+    own_dir = news_dir(cfg, "warc")
+    own = [f for f in storage.list_files(own_dir) if f.endswith(".warc.gz")] \
+        if cfg.inputs.news.seeds and storage.is_dir(own_dir) else []
+    return list(dict.fromkeys(own + find_warc_files(cfg, storage)[0]))
 
 
 # ---- the fetcher actor ---------------------------------------------------------------
@@ -406,7 +396,7 @@ def news_fingerprint(cfg: DictConfig, storage: Storage) -> str:
     uri = join(state_dir(cfg), "urls.parquet")
     if cfg.inputs.news.seeds and storage.exists(uri):
         digest.update(storage.read_bytes(uri))
-    for path in _expand_warcs(storage, cfg.inputs.warc):
+    for path in find_warc_files(cfg, storage)[0]:
         digest.update(path.encode() + b"\0")
     return digest.hexdigest()[:16]
 

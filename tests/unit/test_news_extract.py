@@ -196,13 +196,15 @@ def test_a_wet_file_gives_its_conversion_records_as_documents(tmp_path):
     assert bad["reason"] == "NewsExtract" and "not valid UTF-8" in bad["detail"]
 
 
-def test_a_folder_of_warc_files_lists_wet_files_too(tmp_path):
+def test_a_folder_of_warc_files_lists_wet_files_too_and_reports_the_rest(tmp_path):
     from flows.config import load_config
+    from flows.inputs import find_warc_files
     from flows.news import warc_files
     from flows.storage import Storage
 
-    for name in ("crawl-00001.warc.gz", "CC-MAIN-00000.warc.wet.gz", "old.arc.gz", "notes.txt"):
+    for name in ("crawl-00001.warc.gz", "CC-MAIN-00000.warc.wet.gz", "old.arc.gz", "crawl-00002.warc.zst", ".hidden.warc"):
         (tmp_path / name).write_bytes(b"")
     cfg = load_config([f"output={tmp_path / 'out'}", f"inputs.warc=[{tmp_path}]"])
-    assert sorted(p.rsplit("/", 1)[1] for p in warc_files(cfg, Storage())) == [
+    assert [p.rsplit("/", 1)[1] for p in warc_files(cfg, Storage())] == [
         "CC-MAIN-00000.warc.wet.gz", "crawl-00001.warc.gz", "old.arc.gz"]
+    assert [p.rsplit("/", 1)[1] for p in find_warc_files(cfg, Storage())[1]] == ["crawl-00002.warc.zst"]
