@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from operators.books.djvu import DJVU_SUFFIXES
 from operators.books.images import IMAGE_SUFFIXES
+from operators.text.readers import decode_legacy
 
 COLUMNS = ("book_id", "title", "author", "year", "language", "collection", "file")
 # Headers librarians actually write for the known columns.
@@ -31,6 +32,14 @@ ALIASES = {
     "id": "book_id", "bookid": "book_id", "book": "book_id",
     "name": "title", "lang": "language", "path": "file", "filename": "file", "file_name": "file",
     "scan": "file", "fond": "collection",
+    # Russian and Kazakh catalogs (after lower-casing, spaces as "_")
+    "шифр": "book_id", "инв._номер": "book_id", "инвентарный_номер": "book_id", "идентификатор": "book_id",
+    "название": "title", "заглавие": "title", "атауы": "title", "кітап_атауы": "title",
+    "автор": "author", "авторы": "author",
+    "год": "year", "год_издания": "year", "жылы": "year", "басылым_жылы": "year",
+    "язык": "language", "тілі": "language", "тіл": "language",
+    "коллекция": "collection", "фонд": "collection", "қор": "collection", "жинақ": "collection",
+    "файл": "file", "путь": "file", "скан": "file", "файл_атауы": "file",
 }
 # Language names and codes seen in catalogs → the codes the pipeline routes on.
 LANGUAGES = {
@@ -103,10 +112,11 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
-        # Windows-1251 has no ә ғ қ ң ө ұ ү һ: Kazakh titles may come out wrong, so say so.
-        return data.decode("cp1251", errors="replace"), [
-            f"{name}: not UTF-8 (byte {exc.start}); read as Windows-1251, Kazakh letters may be wrong: "
-            "save the catalog as 'CSV UTF-8'"]
+        # Excel saves "CSV" in the Windows code page: cp1251, or KZ-1048 on Kazakh systems (cp1251
+        # has no ә ғ қ ң ө ұ ү һ). The guess is said, since Kazakh letters depend on it.
+        text, encoding = decode_legacy(data) or (data.decode("cp1251", errors="replace"), "cp1251")
+        return text, [f"{name}: not UTF-8 (byte {exc.start}); read as {encoding}: if titles look wrong, "
+                      "save the catalog as 'CSV UTF-8'"]
 
 
 def _delimiter(text: str) -> str:

@@ -22,6 +22,7 @@ from typing import BinaryIO
 import pyarrow.parquet as pq
 
 from operators.documents import doc_id_for, error_document, new_document
+from operators.text.legacy_kz import looks_like_kz1048
 
 SOURCE = "text"
 DEFAULT_MAX_LINE_BYTES = 64 << 20
@@ -38,6 +39,7 @@ SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".txt", ".txt.gz", ".parq
 LEGACY_ENCODINGS = ["cp1251", "kz1048", "koi8_r", "koi8_u", "cp866", "mac_cyrillic", "iso8859_5", "utf_16"]
 MAX_CHAOS = 0.1  # charset-normalizer's share of "mess" (odd symbols, case and script mixes) it accepts
 MIN_WORDLIKE = 0.95  # share of letters, digits, spaces and punctuation in the decoded text
+KZ1048_WORD_SHARE = 0.05  # of Cyrillic words with a letter KZ-1048 puts where cp1251 has another (legacy_kz.py)
 
 
 def kind_of(uri: str) -> str | None:
@@ -51,18 +53,21 @@ def kind_of(uri: str) -> str | None:
     return None
 
 
-def decode_legacy(data: bytes) -> str | None:
-    """The text of bytes in one of LEGACY_ENCODINGS, or None when none reads cleanly (Big5,
-    Shift-JIS, binary ...). Text is letters, digits, spaces and punctuation: a few bytes of
-    Big5 read as cp866 give "дддхдхе╗", whose box-drawing corner a short text cannot hide."""
+def decode_legacy(data: bytes) -> tuple[str, str] | None:
+    """(text, encoding) of bytes in one of LEGACY_ENCODINGS, or None when none reads cleanly
+    (Big5, Shift-JIS, binary ...). Text is letters, digits, spaces and punctuation: a few bytes
+    of Big5 read as cp866 give "дддхдхе╗", whose box-drawing corner a short text cannot hide."""
     from charset_normalizer import from_bytes
 
     match = from_bytes(data, cp_isolation=LEGACY_ENCODINGS).best()
     if match is None or match.chaos > MAX_CHAOS:
         return None
-    text = str(match)
+    text, encoding = str(match), match.encoding
+    if encoding == "cp1251" and looks_like_kz1048(text, KZ1048_WORD_SHARE):
+        # The two differ only in Kazakh's letters, and a short text may not tell the detector.
+        text, encoding = data.decode("kz1048", errors="replace"), "kz1048"
     wordlike = sum(1 for ch in text if ch.isalnum() or ch.isspace() or unicodedata.category(ch)[0] == "P")
-    return text if wordlike >= MIN_WORDLIKE * len(text) else None
+    return (text, encoding) if wordlike >= MIN_WORDLIKE * len(text) else None
 
 
 def describe_decode_error(exc: UnicodeDecodeError) -> str:
@@ -174,11 +179,12 @@ class TextReader:
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                text = decode_legacy(data)
-                if text is None:
+                legacy = decode_legacy(data)
+                if legacy is None:
                     yield self._error(uri, uri, f"{describe_decode_error(exc)}, nor text in a Cyrillic code page "
                                                 f"({', '.join(LEGACY_ENCODINGS)})")
                     return
+                text = legacy[0]
             # A byte-order mark and nothing else is an empty file too.
             yield new_document(SOURCE, uri, uri, text) if text.strip() else self._error(uri, uri, "empty file")
 

@@ -52,9 +52,23 @@ def test_catalog_tolerates_bom_semicolons_blank_lines_and_reports_bad_rows():
 def test_catalog_in_another_encoding_or_without_id_columns_is_reported_not_fatal():
     cp1251 = "book_id,title,file\nKZ-9,Война и мир,war.pdf\n".encode("cp1251")
     catalog = parse_catalog(cp1251, "old.csv")
-    assert catalog.rows[0].title == "Война и мир" and "Windows-1251" in catalog.problems[0]
+    assert catalog.rows[0].title == "Война и мир" and "read as cp1251" in catalog.problems[0]
+    # Excel on a Kazakh system saves KZ-1048, whose Kazakh letters cp1251 does not have.
+    kz1048 = "book_id;title;language\nKZ-7;Қазақ ұлттық әдебиеті;kk\nKZ-6;Абай жолы;қазақ\n".encode("kz1048")
+    catalog = parse_catalog(kz1048, "kz.csv")
+    assert [r.title for r in catalog.rows] == ["Қазақ ұлттық әдебиеті", "Абай жолы"]
+    assert [r.language for r in catalog.rows] == ["kk", "kk"] and "read as kz1048" in catalog.problems[0]
     utf16 = "book_id\ttitle\nKZ-8\tАбай\n".encode("utf-16")
     assert parse_catalog(utf16).rows[0].title == "Абай"
+    # A Russian or Kazakh header names the same columns.
+    russian = parse_catalog("Шифр;Название;Автор;Год;Язык;Фонд;Файл\nR-1;Путь Абая;М. Ауэзов;1942;рус.;редкие;abai.pdf\n"
+                            .encode(), "ru.csv")
+    assert russian.problems == [] and [(r.book_id, r.title, r.year, r.language, r.collection, r.file)
+                                       for r in russian.rows] == [("R-1", "Путь Абая", "1942", "ru", "редкие", "abai.pdf")]
+    kazakh = parse_catalog("Шифр,Атауы,Авторы,Жылы,Тілі,Қор,Файл\nK-1,Абай жолы,М. Әуезов,1942,қазақ тілі,сирек,a.djvu\n"
+                           .encode(), "kk.csv")
+    assert [(r.book_id, r.title, r.author, r.language, r.file) for r in kazakh.rows] == [
+        ("K-1", "Абай жолы", "М. Әуезов", "kk", "a.djvu")]
     headless = parse_catalog(b"name,author\nx,y\n")
     assert headless.rows == [] and "neither book_id nor file" in headless.problems[0]
     assert parse_catalog(b"").problems == ["catalog: empty catalog"]
