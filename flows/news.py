@@ -49,7 +49,6 @@ from operators.news.warc import (RotatingWarcWriter, is_document_response, iter_
 from operators.news.warc_ranges import iter_warc_range, read_plan
 from schemas import CURATION, validate
 
-
 # The reasons news rows can carry (the operator that rejected them).
 REASONS = (FETCH_NAME, EXTRACT_NAME)
 
