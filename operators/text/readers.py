@@ -6,8 +6,8 @@ unit it affects (a JSONL line, a file), never an exception.
 
 Librarians' files are hostile by accident: memory stays bounded whatever they hold. A
 JSONL line longer than `max_line_bytes` is skipped as it streams past (an error row, never
-held whole), and a `.gz` file that inflates more than `max_gzip_ratio` times its
-compressed size is a gzip bomb: reading stops there with an error row.
+held whole), and a `.gz` or `.zst` file that inflates more than `max_gzip_ratio` times its
+compressed size is a bomb: reading stops there with an error row.
 """
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ DEFAULT_MAX_GZIP_RATIO = 100
 # Below this much output no ratio is judged: tiny files have large gzip headers.
 GZIP_RATIO_FLOOR = 1 << 20
 _SURROGATE = re.compile("[\ud800-\udfff]")
-SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json", ".txt", ".txt.gz", ".parquet")
+# JSONL and TXT may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and SlimPajama's .jsonl.zst).
+COMPRESSED = (".gz", ".zst", ".zstd")
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".parquet")  # the first four also + COMPRESSED
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
 # A TXT file that is not UTF-8 is read in whichever of these charset-normalizer finds least
@@ -44,12 +46,13 @@ KZ1048_WORD_SHARE = 0.05  # of Cyrillic words with a letter KZ-1048 puts where c
 
 def kind_of(uri: str) -> str | None:
     name = uri.lower()
-    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json")):
-        return "jsonl"
-    if name.endswith((".txt", ".txt.gz")):
-        return "txt"
     if name.endswith(".parquet"):
         return "parquet"
+    name = next((name.removesuffix(c) for c in COMPRESSED if name.endswith(c)), name)
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith(".txt"):
+        return "txt"
     return None
 
 
@@ -99,18 +102,24 @@ class TextReader:
         kind = kind_of(uri)
         try:
             if kind == "jsonl":
-                yield from self._jsonl(uri, self._maybe_gunzip(uri, stream))
+                yield from self._jsonl(uri, self._decompressed(uri, stream))
             elif kind == "txt":
-                yield from self._txt(uri, self._maybe_gunzip(uri, stream))
+                yield from self._txt(uri, self._decompressed(uri, stream))
             elif kind == "parquet":
                 yield from self._parquet(uri, stream)
             else:
-                yield self._error(uri, uri, f"unsupported file type (expected one of {', '.join(SUFFIXES)})")
+                yield self._error(uri, uri, f"unsupported file type (expected one of {', '.join(SUFFIXES)}, "
+                                            f"the first four also {', '.join(COMPRESSED)})")
         except Exception as exc:  # truncated gzip, a gzip bomb, unreadable Parquet, I/O errors, a bug: one row
             yield self._error(uri, uri, f"{type(exc).__name__}: {exc}")
 
-    def _maybe_gunzip(self, uri: str, stream: BinaryIO) -> BinaryIO:
-        return BoundedGunzip(stream, self.max_gzip_ratio) if uri.lower().endswith(".gz") else stream
+    def _decompressed(self, uri: str, stream: BinaryIO) -> BinaryIO:
+        name = uri.lower()
+        if name.endswith(".gz"):
+            return BoundedInflate(stream, "gzip", self.max_gzip_ratio)
+        if name.endswith((".zst", ".zstd")):
+            return BoundedInflate(stream, "zstd", self.max_gzip_ratio)
+        return stream
 
     def _error(self, uri: str, source_id: str, detail: str) -> dict:
         return error_document(SOURCE, uri, source_id, self.name, detail)
@@ -260,14 +269,20 @@ class GzipBombError(ValueError):
     pass
 
 
-class BoundedGunzip(io.RawIOBase):
-    """A gzip stream that stops when it inflates beyond `max_ratio` × the compressed
+class BoundedInflate(io.RawIOBase):
+    """A gzip or zstd stream that stops when it inflates beyond `max_ratio` × the compressed
     bytes read so far (judged only after GZIP_RATIO_FLOOR bytes of output)."""
 
-    def __init__(self, raw: BinaryIO, max_ratio: float = DEFAULT_MAX_GZIP_RATIO):
+    def __init__(self, raw: BinaryIO, kind: str = "gzip", max_ratio: float = DEFAULT_MAX_GZIP_RATIO):
         self._counted = _CountingReader(raw)
-        self._gzip = gzip.GzipFile(fileobj=self._counted)
-        self.max_ratio = max_ratio
+        if kind == "zstd":
+            import zstandard
+
+            # Frames one after another (a file appended to, or written in parallel) are one stream.
+            self._inflate = zstandard.ZstdDecompressor().stream_reader(self._counted, read_across_frames=True)
+        else:
+            self._inflate = gzip.GzipFile(fileobj=self._counted)
+        self.kind, self.max_ratio = kind, max_ratio
         self.inflated = 0
 
     def readable(self) -> bool:
@@ -275,10 +290,10 @@ class BoundedGunzip(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         size = GZIP_RATIO_FLOOR if size is None or size < 0 else size
-        data = self._gzip.read(size)
+        data = self._inflate.read(size)
         self.inflated += len(data)
         if self.inflated > GZIP_RATIO_FLOOR and self.inflated > self.max_ratio * max(self._counted.n_bytes, 1):
-            raise GzipBombError(f"gzip bomb: {self._counted.n_bytes:,} compressed bytes inflate to more than "
+            raise GzipBombError(f"{self.kind} bomb: {self._counted.n_bytes:,} compressed bytes inflate to more than "
                                 f"{self.inflated:,} (over max_gzip_ratio={self.max_ratio:g}); reading stopped")
         return data
 

@@ -73,6 +73,29 @@ def test_binary_named_txt_is_still_an_error_row():
     assert bad["reason"] == "TextReader" and "nor text in a Cyrillic code page" in bad["detail"]
 
 
+@pytest.mark.parametrize("name", ["dolma.json.gz", "pile.jsonl.zst", "slim.jsonl.zstd", "notes.txt.zst"])
+def test_corpora_compressed_as_their_publishers_ship_them(name):
+    import zstandard
+
+    raw = KK.encode() if name.startswith("notes") else jsonl({"id": "z", "text": KK}, {"id": "y", "text": RU})
+    if name.endswith(".gz"):
+        data = gzip.compress(raw)
+    else:  # two frames, as a file written in parallel or appended to is
+        half = len(raw) // 2
+        data = zstandard.ZstdCompressor().compress(raw[:half]) + zstandard.ZstdCompressor().compress(raw[half:])
+    rows = read(name, data)
+    assert [r["text"] for r in rows] == ([KK] if name.startswith("notes") else [KK, RU])
+    [bad] = read(name, data[: len(data) // 3])
+    assert bad["reason"] == "TextReader" and bad["detail"]
+
+
+def test_a_zstd_bomb_is_stopped():
+    import zstandard
+
+    [bad] = read("bomb.jsonl.zst", zstandard.ZstdCompressor().compress(b" " * 20_000_000))
+    assert "zstd bomb" in bad["detail"]
+
+
 def test_gzip_jsonl_and_truncated_gzip():
     data = gzip.compress(jsonl({"id": "g", "text": KK}))
     assert read("a.jsonl.gz", data)[0]["text"] == KK
