@@ -136,7 +136,8 @@ def curate_units(cfg, storage: Storage, chain, text_files: list[str], books: lis
     unreadable = 0
     if pending:
         reader = TextReader(cfg.inputs.text_field, cfg.inputs.id_field, cfg.inputs.title_field,
-                            cfg.inputs.max_file_bytes, cfg.inputs.max_line_bytes, cfg.inputs.max_gzip_ratio)
+                            cfg.inputs.max_file_bytes, cfg.inputs.max_line_bytes, cfg.inputs.max_gzip_ratio,
+                            cfg.inputs.txt_unit)
         files = ray.data.from_items([{"uri": u} for u in pending], override_num_blocks=len(pending))
         done = full_cpus_on_small_clusters(files).map_batches(
             CurateTextFiles, fn_constructor_args=(chain, storage, reader, units), compute=actor_pool(cfg),

@@ -41,6 +41,8 @@ SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".parquet")  # the first four 
 LEGACY_ENCODINGS = ["cp1251", "kz1048", "koi8_r", "koi8_u", "cp866", "mac_cyrillic", "iso8859_5", "utf_16"]
 MAX_CHAOS = 0.1  # charset-normalizer's share of "mess" (odd symbols, case and script mixes) it accepts
 MIN_WORDLIKE = 0.95  # share of letters, digits, spaces and punctuation in the decoded text
+TXT_UNITS = ("file", "paragraph", "line")  # what one document is in a TXT file (inputs.txt_unit)
+LEIPZIG_ID = re.compile(r"(\d+)\t")
 KZ1048_WORD_SHARE = 0.05  # of Cyrillic words with a letter KZ-1048 puts where cp1251 has another (legacy_kz.py)
 
 
@@ -90,7 +92,10 @@ class TextReader:
 
     def __init__(self, text_field: str = "text", id_field: str = "id", title_field: str = "title",
                  max_file_bytes: int = 64 << 20, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-                 max_gzip_ratio: float = DEFAULT_MAX_GZIP_RATIO):
+                 max_gzip_ratio: float = DEFAULT_MAX_GZIP_RATIO, txt_unit: str = "file"):
+        if txt_unit not in TXT_UNITS:
+            raise ValueError(f"inputs.txt_unit: one of {', '.join(TXT_UNITS)}, not {txt_unit!r}")
+        self.txt_unit = txt_unit
         self.text_field = text_field
         self.id_field = id_field
         self.title_field = title_field
@@ -136,14 +141,7 @@ class TextReader:
                             _valid_utf8(title) if isinstance(title, str) else None)
 
     def _jsonl(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
-        seen: set[str] = set()  # this file's doc_ids: a record id given twice must not make one id of two rows
-        for line_no, row in self._jsonl_lines(uri, stream):
-            key = f"{uri}:{line_no}"
-            while row["doc_id"] in seen:  # the line number makes it unique, unless ids were crafted to clash
-                row["doc_id"] = doc_id_for(SOURCE, uri, key)
-                key += "#"
-            seen.add(row["doc_id"])
-            yield row
+        yield from _unique_doc_ids(uri, self._jsonl_lines(uri, stream))
 
     def _jsonl_lines(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(line number, row) for every non-blank line: a document or an error row."""
@@ -179,6 +177,65 @@ class TextReader:
             return self._error(uri, where, f"line {line_no}: {type(exc).__name__}: {exc}")
 
     def _txt(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
+        if self.txt_unit == "file":
+            yield from self._txt_file(uri, stream)
+        else:
+            yield from _unique_doc_ids(uri, self._txt_parts(uri, stream))
+
+    def _txt_parts(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
+        """(first line number, row) for each line ("line": a sentence corpus; a first field of
+        digits before a tab, as in the Leipzig Corpora Collection's files, is the id) or each
+        run of lines between blank lines ("paragraph": CC-100's documents). UTF-8 only: a
+        line or paragraph that is not is its own error row. A paragraph over max_file_bytes
+        is an error row; reading goes on after it."""
+        block: list[bytes] = []
+        start, size, n_rows, too_long = 0, 0, 0, False
+
+        def part(first: int, raw: bytes) -> dict:
+            where = f"{uri}:{first}"
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return self._error(uri, where, f"line {first}: {describe_decode_error(exc)}")
+            source_id = where
+            if self.txt_unit == "line" and (numbered := LEIPZIG_ID.match(text)):
+                source_id, text = numbered.group(1), text[numbered.end():]
+            if not text.strip():  # spaces no byte test sees (no-break spaces), or an id alone
+                return self._error(uri, source_id, f"line {first}: no text")
+            return new_document(SOURCE, uri, source_id, text.strip())
+
+        for line_no, raw in enumerate(_lines(stream, self.max_line_bytes), start=1):
+            if isinstance(raw, OverlongLine):
+                n_rows += 1
+                yield line_no, self._error(uri, f"{uri}:{line_no}", f"line {line_no}: longer than max_line_bytes="
+                                                                     f"{self.max_line_bytes:,}; skipped unread")
+                continue
+            raw = (raw.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else raw).rstrip(b"\r")
+            if self.txt_unit == "line":
+                if raw.strip():
+                    n_rows += 1
+                    yield line_no, part(line_no, raw)
+            elif raw.strip():
+                start, size = (start or line_no), size + len(raw) + 1
+                if size <= self.max_file_bytes:
+                    block.append(raw)
+                elif not too_long:  # reported once, then skipped to the next blank line
+                    block, too_long = [], True
+                    n_rows += 1
+                    yield start, self._error(uri, f"{uri}:{start}", f"paragraph from line {start}: longer than "
+                                                                     f"max_file_bytes={self.max_file_bytes:,}")
+            else:
+                if block:
+                    n_rows += 1
+                    yield start, part(start, b"\n".join(block))
+                block, start, size, too_long = [], 0, 0, False
+        if block:
+            n_rows += 1
+            yield start, part(start, b"\n".join(block))
+        if n_rows == 0:
+            yield 0, self._error(uri, uri, "empty file")
+
+    def _txt_file(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
         data = stream.read(self.max_file_bytes + 1)
         if len(data) > self.max_file_bytes:
             yield self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes}")
@@ -263,6 +320,19 @@ def _lines(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         yield OverlongLine(skipped)
     elif pending:
         yield bytes(pending)
+
+
+def _unique_doc_ids(uri: str, rows: Iterator[tuple[int, dict]]) -> Iterator[dict]:
+    """The rows of one file, none sharing a doc_id: a record id given twice must not make
+    one id of two rows (the line number makes it unique, unless ids were crafted to clash)."""
+    seen: set[str] = set()
+    for line_no, row in rows:
+        key = f"{uri}:{line_no}"
+        while row["doc_id"] in seen:
+            row["doc_id"] = doc_id_for(SOURCE, uri, key)
+            key += "#"
+        seen.add(row["doc_id"])
+        yield row
 
 
 class GzipBombError(ValueError):

@@ -179,6 +179,18 @@ def test_txt_is_always_exactly_one_row(data, max_file_bytes):
     assert (rows[0]["reason"] is None) == readable
 
 
+@FAST
+@given(txt_files(), st.sampled_from(["line", "paragraph"]), st.sampled_from([16, 64 << 20]))
+def test_txt_by_line_or_paragraph_accounts_for_every_nonblank_line(data, unit, max_file_bytes):
+    rows = list(TextReader(max_file_bytes=max_file_bytes, txt_unit=unit)("in.txt", io.BytesIO(data)))
+    assert rows
+    assert_documents(rows)
+    lines = [line for line in data.removeprefix(b"\xef\xbb\xbf").split(b"\n") if line.strip()]
+    if unit == "line":  # one row per non-blank line, or the one "empty file" row
+        assert len(rows) == max(len(lines), 1)
+    assert all(r["reason"] is not None or r["text"].strip() for r in rows)
+
+
 # ---------------------------------------------------------------- Parquet
 
 @st.composite

@@ -119,3 +119,36 @@ def test_parquet_rows_and_missing_column():
 def test_unsupported_file_type_is_a_row():
     [row] = read("notes.docx", b"PK..")
     assert "unsupported file type" in row["detail"]
+
+
+def test_txt_by_line_reads_a_leipzig_sentences_file():
+    # The Leipzig Corpora Collection's kaz_news_*-sentences.txt: "id<TAB>sentence" per line.
+    data = f"1\t{KK}\n2\t{RU}\n\n\t\nБіздің ауыл.\n".encode() + "Ескі жол.".encode("cp1251") + b"\n"
+    rows = read("kaz_news_2020_10K-sentences.txt", data, txt_unit="line")
+    assert [(r["source_id"], r["text"], r["reason"]) for r in rows[:3]] == [
+        ("1", KK, None), ("2", RU, None), ("kaz_news_2020_10K-sentences.txt:5", "Біздің ауыл.", None)]
+    assert rows[3]["reason"] == "TextReader" and rows[3]["detail"].startswith("line 6: not valid UTF-8")
+    assert len({r["doc_id"] for r in rows}) == 4
+
+
+def test_txt_by_paragraph_reads_cc100_documents_and_skips_an_overlong_one():
+    # CC-100: one document per run of lines, a blank line between documents.
+    long = "Ұзын сөйлем. " * 40
+    data = f"{KK}\n{RU}\n\n\n{long}\n{long}\n\nСоңғы құжат.".encode()
+    rows = read("kk.txt.zst", __import__("zstandard").ZstdCompressor().compress(data), txt_unit="paragraph",
+                max_file_bytes=len(long.encode()) + 10)
+    assert [(r["source_id"].rsplit(":", 1)[1], r["reason"]) for r in rows] == [("1", None), ("5", "TextReader"),
+                                                                               ("8", None)]
+    assert rows[0]["text"] == f"{KK}\n{RU}" and rows[2]["text"] == "Соңғы құжат."
+    assert "paragraph from line 5: longer than max_file_bytes" in rows[1]["detail"]
+
+
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_an_empty_txt_is_one_error_row_by_any_unit(unit):
+    [row] = read("e.txt", b"\n \n\r\n", txt_unit=unit)
+    assert row["detail"] == "empty file"
+
+
+def test_an_unknown_txt_unit_is_refused():
+    with pytest.raises(ValueError, match="inputs.txt_unit"):
+        TextReader(txt_unit="sentence")
