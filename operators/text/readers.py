@@ -6,13 +6,15 @@ unit it affects (a JSONL line, a file), never an exception.
 
 Librarians' files are hostile by accident: memory stays bounded whatever they hold. A
 JSONL line longer than `max_line_bytes` is skipped as it streams past (an error row, never
-held whole), and a `.gz` or `.zst` file that inflates more than `max_gzip_ratio` times its
-compressed size is a bomb: reading stops there with an error row.
+held whole), and a compressed file (.gz, .zst, .xz, .bz2) that inflates more than
+`max_gzip_ratio` times its compressed size is a bomb: reading stops there with an error row.
 """
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import json
 import re
 import unicodedata
@@ -31,8 +33,9 @@ DEFAULT_MAX_GZIP_RATIO = 100
 # Below this much output no ratio is judged: tiny files have large gzip headers.
 GZIP_RATIO_FLOOR = 1 << 20
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# JSONL and TXT may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and SlimPajama's .jsonl.zst).
-COMPRESSED = (".gz", ".zst", ".zstd")
+# JSONL and TXT may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and SlimPajama's
+# .jsonl.zst), xz (CC-100's .txt.xz), bzip2.
+COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".parquet")  # the first four also + COMPRESSED
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
@@ -119,12 +122,8 @@ class TextReader:
             yield self._error(uri, uri, f"{type(exc).__name__}: {exc}")
 
     def _decompressed(self, uri: str, stream: BinaryIO) -> BinaryIO:
-        name = uri.lower()
-        if name.endswith(".gz"):
-            return BoundedInflate(stream, "gzip", self.max_gzip_ratio)
-        if name.endswith((".zst", ".zstd")):
-            return BoundedInflate(stream, "zstd", self.max_gzip_ratio)
-        return stream
+        kind = next((kind for suffix, kind in COMPRESSED.items() if uri.lower().endswith(suffix)), None)
+        return BoundedInflate(stream, kind, self.max_gzip_ratio) if kind else stream
 
     def _error(self, uri: str, source_id: str, detail: str) -> dict:
         return error_document(SOURCE, uri, source_id, self.name, detail)
@@ -340,7 +339,7 @@ class GzipBombError(ValueError):
 
 
 class BoundedInflate(io.RawIOBase):
-    """A gzip or zstd stream that stops when it inflates beyond `max_ratio` × the compressed
+    """A gzip, zstd, xz or bzip2 stream that stops when it inflates beyond `max_ratio` × the compressed
     bytes read so far (judged only after GZIP_RATIO_FLOOR bytes of output)."""
 
     def __init__(self, raw: BinaryIO, kind: str = "gzip", max_ratio: float = DEFAULT_MAX_GZIP_RATIO):
@@ -350,6 +349,10 @@ class BoundedInflate(io.RawIOBase):
 
             # Frames one after another (a file appended to, or written in parallel) are one stream.
             self._inflate = zstandard.ZstdDecompressor().stream_reader(self._counted, read_across_frames=True)
+        elif kind == "xz":
+            self._inflate = lzma.LZMAFile(self._counted)
+        elif kind == "bzip2":
+            self._inflate = bz2.BZ2File(self._counted)
         else:
             self._inflate = gzip.GzipFile(fileobj=self._counted)
         self.kind, self.max_ratio = kind, max_ratio

@@ -73,18 +73,26 @@ def test_binary_named_txt_is_still_an_error_row():
     assert bad["reason"] == "TextReader" and "nor text in a Cyrillic code page" in bad["detail"]
 
 
-@pytest.mark.parametrize("name", ["dolma.json.gz", "pile.jsonl.zst", "slim.jsonl.zstd", "notes.txt.zst"])
+@pytest.mark.parametrize("name", ["dolma.json.gz", "pile.jsonl.zst", "slim.jsonl.zstd", "notes.txt.zst",
+                                  "cc100.txt.xz", "dump.jsonl.bz2"])
 def test_corpora_compressed_as_their_publishers_ship_them(name):
+    import bz2
+    import lzma
+
     import zstandard
 
-    raw = KK.encode() if name.startswith("notes") else jsonl({"id": "z", "text": KK}, {"id": "y", "text": RU})
+    raw = KK.encode() if name.startswith(("notes", "cc100")) else jsonl({"id": "z", "text": KK}, {"id": "y", "text": RU})
     if name.endswith(".gz"):
         data = gzip.compress(raw)
+    elif name.endswith(".xz"):
+        data = lzma.compress(raw)
+    elif name.endswith(".bz2"):
+        data = bz2.compress(raw)
     else:  # two frames, as a file written in parallel or appended to is
         half = len(raw) // 2
         data = zstandard.ZstdCompressor().compress(raw[:half]) + zstandard.ZstdCompressor().compress(raw[half:])
     rows = read(name, data)
-    assert [r["text"] for r in rows] == ([KK] if name.startswith("notes") else [KK, RU])
+    assert [r["text"] for r in rows] == ([KK] if name.startswith(("notes", "cc100")) else [KK, RU])
     [bad] = read(name, data[: len(data) // 3])
     assert bad["reason"] == "TextReader" and bad["detail"]
 
