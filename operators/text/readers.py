@@ -237,7 +237,8 @@ class TextReader:
     def _txt_file(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
         data = stream.read(self.max_file_bytes + 1)
         if len(data) > self.max_file_bytes:
-            yield self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes}")
+            yield self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes} (a corpus of many "
+                                        "documents in one file: inputs.txt_unit=paragraph or line)")
         elif not data.strip():
             yield self._error(uri, uri, "empty file")
         else:
