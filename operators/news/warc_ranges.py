@@ -47,7 +47,7 @@ def byte_ranges(size: int, parts: int) -> list[tuple[int, int]]:
 
 
 def read_plan(files: list[str], sizes: list[int | None] | None, cpus: int, range_bytes: int,
-              ranges_per_cpu: int = 8) -> list[dict]:
+              ranges_per_cpu: int = 16) -> list[dict]:
     """What each extraction task reads: {warc_file, start, end}. Without sizes, whole files
     (end None). With them, each file in ranges of at most `range_bytes`, smaller where the
     files are few, so that there are `ranges_per_cpu` ranges per CPU at least (evening out

@@ -55,9 +55,9 @@ def test_read_plan_spreads_few_files_over_every_cpu():
     assert read_plan(["a", "b"], None, 8, 100) == [{"warc_file": "a", "start": 0, "end": None},
                                                    {"warc_file": "b", "start": 0, "end": None}]
     unknown = read_plan(["gone", "a"], [None, 1600], 2, 10**6)  # a size that could not be asked: read whole
-    assert unknown[0] == {"warc_file": "gone", "start": 0, "end": None} and len(unknown) == 17
-    one_big = read_plan(["a"], [1600], 2, 10**6)  # 8 ranges per CPU
-    assert [(t["start"], t["end"]) for t in one_big] == byte_ranges(1600, 16)
+    assert unknown[0] == {"warc_file": "gone", "start": 0, "end": None} and len(unknown) == 33
+    one_big = read_plan(["a"], [1600], 2, 10**6)  # 16 ranges per CPU
+    assert [(t["start"], t["end"]) for t in one_big] == byte_ranges(1600, 32)
     capped = read_plan(["a", "b"], [1000, 10], 1, 200, ranges_per_cpu=4)  # at most range_bytes; a small file stays whole
     assert [(t["warc_file"], t["start"], t["end"]) for t in capped] == [
         ("a", 0, 200), ("a", 200, 400), ("a", 400, 600), ("a", 600, 800), ("a", 800, 1000), ("b", 0, 10)]
