@@ -18,6 +18,7 @@ import lzma
 import json
 import re
 import unicodedata
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -36,7 +37,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # JSONL and TXT may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and SlimPajama's
 # .jsonl.zst), xz (CC-100's .txt.xz), bzip2.
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".parquet")  # the first four also + COMPRESSED
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
 # A TXT file that is not UTF-8 is read in whichever of these charset-normalizer finds least
@@ -58,6 +59,8 @@ def kind_of(uri: str) -> str | None:
         return "jsonl"
     if name.endswith(".txt"):
         return "txt"
+    if name.endswith(".xml"):
+        return "mediawiki"  # a Wikipedia dump (kkwiki-...-pages-articles.xml.bz2)
     return None
 
 
@@ -113,11 +116,13 @@ class TextReader:
                 yield from self._jsonl(uri, self._decompressed(uri, stream))
             elif kind == "txt":
                 yield from self._txt(uri, self._decompressed(uri, stream))
+            elif kind == "mediawiki":
+                yield from _unique_doc_ids(uri, self._mediawiki(uri, self._decompressed(uri, stream)))
             elif kind == "parquet":
                 yield from self._parquet(uri, stream)
             else:
                 yield self._error(uri, uri, f"unsupported file type (expected one of {', '.join(SUFFIXES)}, "
-                                            f"the first four also {', '.join(COMPRESSED)})")
+                                            f"all but .parquet also {', '.join(COMPRESSED)})")
         except Exception as exc:  # truncated gzip, a gzip bomb, unreadable Parquet, I/O errors, a bug: one row
             yield self._error(uri, uri, f"{type(exc).__name__}: {exc}")
 
@@ -180,6 +185,33 @@ class TextReader:
             yield from self._txt_file(uri, stream)
         else:
             yield from _unique_doc_ids(uri, self._txt_parts(uri, stream))
+
+    def _mediawiki(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
+        """(article number, row) for each article of a MediaWiki dump (operators/text/mediawiki.py):
+        its plain text, title and page id; redirects and other namespaces are not articles. An
+        article whose markup leaves no text, or breaks the parser, is its own error row; a dump
+        broken mid-file keeps the articles before the break and ends with an error row."""
+        from operators.text.mediawiki import article_text, iter_pages
+
+        articles = 0
+        try:
+            for page in iter_pages(stream):
+                if page["ns"] != "0" or page["redirect"]:
+                    continue
+                articles += 1
+                source_id, title = page["id"] or f"{uri}:{articles}", page["title"]
+                try:
+                    text = article_text(page["text"])
+                except Exception as exc:  # one article's markup costs that article only
+                    yield articles, self._error(uri, source_id, f"article {title!r}: {type(exc).__name__}: {exc}")
+                    continue
+                yield articles, (new_document(SOURCE, uri, source_id, text, title) if text else
+                                 self._error(uri, source_id, f"article {title!r}: no text once its markup is removed"))
+        except (ET.ParseError, ValueError) as exc:
+            yield articles + 1, self._error(uri, uri, f"after {articles} articles: {type(exc).__name__}: {exc}")
+            return
+        if articles == 0:
+            yield 0, self._error(uri, uri, "no articles (namespace 0) in the dump")
 
     def _txt_parts(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(first line number, row) for each line ("line": a sentence corpus; a first field of

@@ -223,7 +223,8 @@ def test_parquet_accounts_for_every_record(file):
 @FAST
 @given(st.binary(max_size=300))
 def test_any_bytes_named_parquet_or_jsonl_or_txt_never_raise(data):
-    for name in ("x.parquet", "x.jsonl", "x.txt", "x.jsonl.gz", "x.txt.gz"):
+    for name in ("x.parquet", "x.jsonl", "x.txt", "x.jsonl.gz", "x.txt.gz", "x.jsonl.zst", "x.txt.xz", "x.json.bz2",
+                 "kkwiki.xml", "kkwiki.xml.bz2"):
         rows = list(TextReader()(name, io.BytesIO(data)))
         assert rows
         assert_documents(rows)
@@ -279,3 +280,14 @@ def test_catalog_of_any_bytes_never_raises(data):
     for row in parsed.rows:
         assert row.book_id and all(valid_utf8(getattr(row, f)) for f in ("book_id", "title", "language", "file"))
     assert all(valid_utf8(p) for p in parsed.problems)
+
+
+@FAST
+@given(st.binary(max_size=2000), st.integers(0, 4000))
+def test_a_damaged_wikipedia_dump_never_raises(noise, cut):
+    from tests.unit.test_mediawiki import DUMP
+
+    at = cut % len(DUMP)
+    rows = list(TextReader()("kkwiki.xml", io.BytesIO(DUMP[:at] + noise + DUMP[at + len(noise):])))
+    assert rows
+    assert_documents(rows)
