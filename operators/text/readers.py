@@ -45,6 +45,8 @@ SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".xml", ".parquet")  # all but
 LEGACY_ENCODINGS = ["cp1251", "kz1048", "koi8_r", "koi8_u", "cp866", "mac_cyrillic", "iso8859_5", "utf_16"]
 MAX_CHAOS = 0.1  # charset-normalizer's share of "mess" (odd symbols, case and script mixes) it accepts
 MIN_WORDLIKE = 0.95  # share of letters, digits, spaces and punctuation in the decoded text
+# kkwiki-latest-pages-articles.xml.bz2; large wikis come in parts: ...-pages-articles1.xml-p1p41242.bz2
+WIKI_DUMP = re.compile(r"\.xml(?:-p\d+p\d+)?$")
 TXT_UNITS = ("file", "paragraph", "line")  # what one document is in a TXT file (inputs.txt_unit)
 LEIPZIG_ID = re.compile(r"(\d+)\t")
 KZ1048_WORD_SHARE = 0.05  # of Cyrillic words with a letter KZ-1048 puts where cp1251 has another (legacy_kz.py)
@@ -59,8 +61,8 @@ def kind_of(uri: str) -> str | None:
         return "jsonl"
     if name.endswith(".txt"):
         return "txt"
-    if name.endswith(".xml"):
-        return "mediawiki"  # a Wikipedia dump (kkwiki-...-pages-articles.xml.bz2)
+    if WIKI_DUMP.search(name):
+        return "mediawiki"  # a Wikipedia dump, or a part of one
     return None
 
 

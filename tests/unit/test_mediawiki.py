@@ -61,6 +61,7 @@ def test_article_text_keeps_the_prose_and_drops_the_markup():
 
 def test_a_bz2_dump_gives_one_document_per_article():
     assert kind_of("kkwiki-latest-pages-articles.xml.bz2") == "mediawiki"
+    assert kind_of("ruwiki-20261201-pages-articles1.xml-p1p224167.bz2") == "mediawiki"  # one part of a large wiki
     rows = read("kkwiki-latest-pages-articles.xml.bz2", bz2.compress(DUMP))
     assert [(r["source_id"], r["title"], r["reason"]) for r in rows] == [
         ("1", "Қазақстан", None), ("4", None, "TextReader"), ("5", "Абай", None)]  # no redirect, no template page
