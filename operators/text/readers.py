@@ -1,4 +1,4 @@
-"""Readers of existing corpora: JSONL, TXT and Parquet files into document rows.
+"""Readers of existing corpora: JSONL, TXT, Parquet files and Wikipedia dumps into document rows.
 
 A reader takes the file's URI and an open binary stream, so it can be tested on bytes
 and run on local or S3 files alike. Every problem becomes an error row for the smallest
@@ -34,8 +34,8 @@ DEFAULT_MAX_GZIP_RATIO = 100
 # Below this much output no ratio is judged: tiny files have large gzip headers.
 GZIP_RATIO_FLOOR = 1 << 20
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# JSONL and TXT may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and SlimPajama's
-# .jsonl.zst), xz (CC-100's .txt.xz), bzip2.
+# JSONL, TXT and Wikipedia dumps may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and
+# SlimPajama's .jsonl.zst), xz (CC-100's .txt.xz), bzip2 (Wikipedia's dumps).
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
