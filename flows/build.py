@@ -12,7 +12,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from flows.config import check_inputs
 from flows.curate import curate_units, dedup_and_write
-from flows.inputs import catalog_books, check_output_writable, find_books, find_text_files, find_warc_files
+from flows.inputs import (catalog_books, check_output_writable, files_left_out, find_books, find_text_files,
+                          find_warc_files)
 from flows.ledger import write_ledger
 from flows.news import crawl_news, news_fingerprint
 from flows.pages import pages_stage
@@ -108,6 +109,9 @@ def run_build(cfg: DictConfig) -> dict:
     check_output_writable(cfg, storage)  # and so does a read-only or full output disk
     text_files, ignored_text = find_text_files(cfg, storage)
     books, ignored_books = find_books(cfg, storage)
+    warcs, ignored_warcs = find_warc_files(cfg, storage)
+    left_out = files_left_out([ignored_text, ignored_books, ignored_warcs],
+                              [text_files, warcs, *(book["files"] for book in books)])
     books, catalog = catalog_books(cfg, storage, books)
     if not text_files and not books and not (cfg.inputs.news.seeds or cfg.inputs.warc or cfg.inputs.instructions):
         raise SystemExit("qazflow: nothing to do: give inputs.text, inputs.books, inputs.news.seeds, inputs.warc "
@@ -135,7 +139,7 @@ def run_build(cfg: DictConfig) -> dict:
                           catalog_problems=catalog.problems) if books or catalog.missing else None
     return write_report(cfg, storage, {
         "inputs": {"text_files": len(text_files), "books": len(books),
-                   "ignored_files": ignored_text + ignored_books + find_warc_files(cfg, storage)[1],
+                   "ignored_files": left_out,
                    "missing_paths": missing},  # under inputs.on_missing=reject
         "pages": pages, "news": news, "ledger": ledger, "curate": curate, "shards": shards, "sft": sft,
         "curation_stages": stage_names(cfg), "stage_retries": retries,

@@ -91,6 +91,13 @@ def _expand(storage: Storage, uris, accept, output: str) -> tuple[list[str], lis
     return sorted(dict.fromkeys(files)), ignored
 
 
+def files_left_out(ignored: list[list[str]], read: list[list[str]]) -> list[str]:
+    """Files some source passed over in a folder that no other source reads (a PDF in a
+    folder given to inputs.text and inputs.books is read as a book, not left out)."""
+    taken = {path for paths in read for path in paths}
+    return [path for path in dict.fromkeys(p for paths in ignored for p in paths) if path not in taken]
+
+
 def find_text_files(cfg: DictConfig, storage: Storage) -> tuple[list[str], list[str]]:
     return _expand(storage, cfg.inputs.text, lambda p: kind_of(p) is not None, cfg.output)
 
