@@ -10,9 +10,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from flows.config import ConfigError
 from flows.ledger import known_book_ids
-from flows.storage import Storage
+from flows.storage import Storage, is_s3
 from operators.base import rows_to_table
-from operators.books.catalog import BookMatch, match_books, parse_catalog
+from operators.books.catalog import BookMatch, match_books, parse_catalog, unknown_languages
 from operators.books.djvu import DJVU_SUFFIXES
 from operators.books.images import IMAGE_SUFFIXES, natural_page_order
 from operators.documents import error_document
@@ -106,7 +106,7 @@ def find_warc_files(cfg: DictConfig, storage: Storage) -> tuple[list[str], list[
     """`inputs.warc`: the files named, and the WARC files in the folders named (absolute
     paths: rows name the file they came from); other files there are reported as ignored."""
     files, ignored = _expand(storage, cfg.inputs.warc, lambda p: p.lower().endswith(WARC_SUFFIXES), cfg.output)
-    return [f if f.startswith("s3://") else os.path.abspath(f) for f in files], ignored
+    return [f if is_s3(f) else os.path.abspath(f) for f in files], ignored
 
 
 def find_books(cfg: DictConfig, storage: Storage) -> tuple[list[dict], list[str]]:
@@ -153,7 +153,8 @@ def catalog_books(cfg: DictConfig, storage: Storage, books: list[dict]) -> tuple
     match = match_books(catalog.rows if catalog else [], [b["uri"] for b in books], list(map(str, cfg.inputs.books)),
                         known_book_ids(storage, cfg.output))
     if catalog:
-        match.problems[:0] = catalog.problems + unknown_languages(match.books, cfg)
+        models = OmegaConf.select(cfg, "ocr.tesseract.languages", default=None) or {}
+        match.problems[:0] = catalog.problems + unknown_languages(match.books, dict(models))
     collection_languages = cfg.ocr.collection_languages or {}
     refs = {ref.uri: ref for ref in match.books}
     named = []
@@ -162,23 +163,6 @@ def catalog_books(cfg: DictConfig, storage: Storage, books: list[dict]) -> tuple
         language = ref.language or collection_languages.get(ref.collection or "")
         named.append({**book, "book_id": ref.book_id, "title": ref.title, "language": language})
     return named, match
-
-
-def unknown_languages(books, cfg: DictConfig) -> list[str]:
-    """One problem per catalog language no Tesseract languages are configured for ("каз.",
-    "kk/ru", a typo): such books are read as uncatalogued ones are, which the librarian
-    should know."""
-    configured = OmegaConf.select(cfg, "ocr.tesseract.languages", default=None)
-    if not configured:
-        return []
-    unknown: dict[str, list[str]] = {}
-    for book in books:
-        if book.catalogued and book.language and book.language not in configured:
-            unknown.setdefault(book.language, []).append(book.book_id)
-    return [f"catalog language {language!r} ({len(ids)} book(s), e.g. {ids[0]}) is none of "
-            f"{', '.join(k for k in configured if k != 'default')}: read as uncatalogued "
-            f"({configured['default']} first, then by each page's own language)"
-            for language, ids in sorted(unknown.items())]
 
 
 class ReadTextFiles:

@@ -32,8 +32,7 @@ import pyarrow.compute as pc
 from omegaconf import DictConfig, OmegaConf
 
 from flows.exchange import Blocks
-from flows.runtime import cluster_cpus
-from flows.runtime import log
+from flows.runtime import cluster_cpus, log
 from operators.dedup.components import edges_from_buckets
 from operators.dedup.minhash import UNITS, MinHashSignature, band_keys, lsh_params
 from operators.dedup.near import (

@@ -38,7 +38,7 @@ from operators.base import rows_to_table
 from operators.documents import error_document
 from operators.news.crawl import CrawlOptions, SiteCrawler, item
 from operators.news.extract import NAME as EXTRACT_NAME
-from operators.news.extract import SOURCE, converted_document, extract_document, news_columns
+from operators.news.extract import SOURCE, news_columns, record_document
 from operators.news.fetch import FetchSettings
 from operators.news.state import FETCH_NAME, CrawlState, PendingFetches, WarcFolder
 from operators.news.fetch_log import FETCH_LOG, FetchCounts
@@ -300,7 +300,7 @@ class FetchLog:
 
 # ---- extraction ----------------------------------------------------------------------
 class ExtractWarcRanges:
-    """Byte ranges of WARC files → document rows (trafilatura via extract_document). Each
+    """Byte ranges of WARC files → document rows (operators/news/extract.record_document). Each
     range is read once from start to end (operators/news/warc_ranges.py): a whole file is
     one range; a file split into ranges is read by several tasks at once, with no index
     pass. Rows come out in blocks of `rows_per_block` as the range is read; a damaged
@@ -323,7 +323,7 @@ class ExtractWarcRanges:
                         if error:
                             out.append(self.unreadable_file(uri, error))
                         elif is_document_response(fields):
-                            out.append(self.document(fields, uri, offset))
+                            out.append(record_document(fields, uri, offset, self.max_bytes, **self.options))
                         if len(out) >= self.rows_per_block:
                             yield self.table(out)
                             out = []
@@ -331,25 +331,6 @@ class ExtractWarcRanges:
                 out.append(self.unreadable_file(uri, unreadable_warc(exc)))
             if out:
                 yield self.table(out)
-
-    def document(self, record: dict, uri: str, offset: int) -> dict:
-        """A response record (iter_warc_range's fields) → its document or error row."""
-        if len(record["body"] or b"") > self.max_bytes:
-            return self.record_error(record, uri, offset, f"body larger than {self.max_bytes} bytes")
-        if record["record_type"] == "conversion":
-            return converted_document(record["url"], record["body"], uri, offset, record["warc_record_id"],
-                                      record["language"])
-        try:
-            return extract_document(record["url"], record["body"], uri, offset, record["warc_record_id"],
-                                    record["content_type"], **self.options)
-        except Exception as exc:  # one page's failure is its own error row, not its file's nor the run's
-            return self.record_error(record, uri, offset, f"cannot extract: {type(exc).__name__}: {exc}")
-
-    @staticmethod
-    def record_error(record: dict, uri: str, offset: int, detail: str) -> dict:
-        url = record["url"]
-        return error_document(SOURCE, url, url, EXTRACT_NAME, detail,
-                              **news_columns(url, uri, offset, record["warc_record_id"]))
 
     @staticmethod
     def unreadable_file(uri: str, error: str) -> dict:

@@ -185,7 +185,7 @@ class OcrPages:
         if self.source is None or self.source[0] != uri:
             if self.source is not None and hasattr(self.source[1], "close"):
                 self.source[1].close()  # a DjVu book's temporary copy goes with it
-            self.source = None
+            self.source = None  # a file that fails to open is not mistaken for the closed one
             data = self.storage.read_bytes(uri)
             kind = uri.lower()
             reader = (PdfPageRenderer(data, self.ocr["max_pixels"]) if kind.endswith(".pdf") else

@@ -357,3 +357,17 @@ def missing_book(row: CatalogRow) -> BookRef:
     """A catalog row without a scan, as a book the ledger lists as queued."""
     return BookRef(book_id=row.book_id, uri=None, file=row.file, title=row.title, author=row.author, year=row.year,
                    language=row.language, collection=row.collection, catalogued=True, metadata=row.metadata_json())
+
+
+def unknown_languages(books: list[BookRef], models: dict[str, str]) -> list[str]:
+    """One problem per catalog language no OCR models are configured for (`models`: language →
+    Tesseract languages, with a "default"), e.g. "kz/ru" or a typo: such books are read as
+    uncatalogued ones are, which the librarian should know."""
+    unknown: dict[str, list[str]] = {}
+    for book in books:
+        if models and book.catalogued and book.language and book.language not in models:
+            unknown.setdefault(book.language, []).append(book.book_id)
+    return [f"catalog language {language!r} ({len(ids)} book(s), e.g. {ids[0]}) is none of "
+            f"{', '.join(k for k in models if k != 'default')}: read as uncatalogued "
+            f"({models.get('default')} first, then by each page's own language)"
+            for language, ids in sorted(unknown.items())]

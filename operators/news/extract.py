@@ -36,6 +36,30 @@ def news_columns(url: str, warc_file: str | None, warc_offset: int | None, recor
             "author": None, "site_name": None, "lang_hint": None}
 
 
+def record_document(record: dict, warc_file: str, offset: int, max_bytes: int, **options) -> dict:
+    """A WARC record worth extracting (operators.news.warc.is_document_response) → its
+    document or error row. A conversion record's text is taken as it is (Common Crawl's
+    WET), unless its body is HTML, whatever the record declares; a response's HTML goes to
+    trafilatura. `options`: extract_document's."""
+    url, record_id = record["url"], record["warc_record_id"]
+
+    def error(detail: str) -> dict:
+        return error_document(SOURCE, url, url, NAME, detail, **news_columns(url, warc_file, offset, record_id))
+
+    body = record["body"] or b""
+    if len(body) > max_bytes:
+        return error(f"body larger than {max_bytes} bytes")
+    content_type = record["content_type"]
+    if record["record_type"] == "conversion":
+        if not _looks_like_html(body):
+            return converted_document(url, body, warc_file, offset, record_id, record["language"])
+        content_type = None  # its declared type is not this body's: trafilatura sniffs the HTML
+    try:
+        return extract_document(url, body, warc_file, offset, record_id, content_type, **options)
+    except Exception as exc:  # one page's failure is its own error row, not its file's nor the run's
+        return error(f"cannot extract: {type(exc).__name__}: {exc}")
+
+
 def converted_document(url: str, text_bytes: bytes | None, warc_file: str | None, warc_offset: int | None,
                        record_id: str | None, language: str | None = None) -> dict:
     """A conversion record's text (Common Crawl's WET: the page's text, extracted by the

@@ -158,7 +158,7 @@ def is_document_response(fields: dict) -> bool:
     feeds, seed pages), and a 200 with a URL (redirects and errors are no documents); or a
     conversion record (text a crawler already extracted: Common Crawl's WET files)."""
     return (fields["kind"] not in DISCOVERY_KINDS and bool(fields["url"])
-            and (fields["http_status"] == 200 or fields.get("record_type") == "conversion"))
+            and (fields["http_status"] == 200 or fields["record_type"] == "conversion"))
 
 
 def iter_warc_responses(stream: BinaryIO, with_body: bool = True,

@@ -76,7 +76,9 @@ def splittable(stream: BinaryIO) -> bool:
             return False
         if (end := _member_end(stream, first)) is not None:
             stream.seek(end)
-            return stream.read(len(GZIP_MEMBER)) in (b"", GZIP_MEMBER)
+            # The next member follows, or its header is damaged and a record member comes later.
+            return (stream.read(len(GZIP_MEMBER)) in (b"", GZIP_MEMBER)
+                    or next_record_start(stream, end, end + SCAN_BYTES) is not None)
         position = first + 1
     return False
 

@@ -201,13 +201,11 @@ def png_bytes(size=(80, 50), header_only=False) -> bytes:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
         return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", *size, 8, 0, 0, 0, 0)) \
             + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
-    sink = io.BytesIO()
-    Image.new("L", size, 255).save(sink, "PNG")
-    return sink.getvalue()
+    return image_bytes("PNG", size)
 
 
 def image_bytes(kind: str, size=(80, 50)) -> bytes:
-    """A blank page image in one of the formats scan folders hold besides PNG and TIFF."""
+    """A blank page image in any format Pillow writes (PNG, JPEG 2000, WebP, BMP ...)."""
     sink = io.BytesIO()
     Image.new("L", size, 255).save(sink, kind)
     return sink.getvalue()

@@ -174,26 +174,27 @@ def wet_file(records: list[tuple[str, bytes, str | None]]) -> bytes:
     return out.getvalue()
 
 
-def test_a_wet_file_gives_its_conversion_records_as_documents(tmp_path):
-    import pyarrow as pa
-
-    from flows.news import ExtractWarcRanges
-    from flows.storage import Storage
+def test_a_wet_file_gives_its_conversion_records_as_documents():
+    from operators.news.extract import record_document
+    from operators.news.warc import is_document_response
+    from operators.news.warc_ranges import iter_warc_range
 
     kk = "Қазақ тілі — мемлекеттік тіл. Ұлттық кітапхана қорын цифрландыру жалғасуда.\nЕкінші жол."
-    path = tmp_path / "CC-MAIN-test.warc.wet.gz"
-    path.write_bytes(wet_file([(SITE + "/kk/1", kk.encode(), "kaz,rus"), (SITE + "/empty", b"  \n", None),
-                               (SITE + "/cp1251", "Привет".encode("cp1251"), "rus")]))
-    extract = ExtractWarcRanges(Storage(), max_bytes=1 << 20, include_tables=True, favor_precision=False,
-                                rows_per_block=100)
-    rows = [r for t in extract(pa.Table.from_pylist([{"warc_file": str(path), "start": 0, "end": None}]))
-            for r in t.to_pylist()]
-    assert [r["url"] for r in rows] == [SITE + "/kk/1", SITE + "/empty", SITE + "/cp1251"]  # nothing skipped
-    doc, empty, bad = rows
+    html, _ = page("/kk/ai-damuy.html")
+    wet = wet_file([(SITE + "/kk/1", kk.encode(), "kaz,rus"), (SITE + "/empty", b"  \n", None),
+                    (SITE + "/cp1251", "Привет".encode("cp1251"), "rus"), (SITE + "/kk/ai-damuy.html", html, "kaz")])
+    rows = [record_document(fields, "CC.warc.wet.gz", offset, 1 << 20)
+            for fields, offset, error in iter_warc_range(io.BytesIO(wet)) if is_document_response(fields)]
+    assert [r["url"] for r in rows] == [SITE + "/kk/1", SITE + "/empty", SITE + "/cp1251",
+                                        SITE + "/kk/ai-damuy.html"]  # nothing skipped
+    doc, empty, bad, html_doc = rows
     assert doc["reason"] is None and doc["text"] == kk and doc["source"] == "news" and doc["lang_hint"] == "kaz,rus"
-    assert doc["warc_file"] == str(path) and doc["warc_offset"] > 0 and doc["domain"] == "news.example.kz"
+    assert doc["warc_file"] == "CC.warc.wet.gz" and doc["warc_offset"] > 0 and doc["domain"] == "news.example.kz"
     assert empty["reason"] == "NewsExtract" and empty["detail"] == "conversion record: no text"
     assert bad["reason"] == "NewsExtract" and "not valid UTF-8" in bad["detail"]
+    # A "conversion" whose body is HTML after all is extracted as a page, not kept with its markup.
+    assert html_doc["reason"] is None and "<" not in html_doc["text"]
+    assert ARTICLES["/kk/ai-damuy.html"].paragraphs[0] in html_doc["text"]
 
 
 def test_a_folder_of_warc_files_lists_wet_files_too_and_reports_the_rest(tmp_path):

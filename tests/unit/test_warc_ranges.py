@@ -128,3 +128,13 @@ def test_random_damage_never_breaks_the_reader_nor_loses_an_intact_record(cuts, 
         end = next(s for s in starts if s > offset)  # this record's member (and any request after it) ends by then
         if not any(lo < end and hi > offset for lo, hi in spots):
             assert (url, offset, body) in read, (url, offset)
+
+
+def test_a_damaged_header_right_after_the_first_record_costs_only_that_record():
+    # The first member is whole, the next one's gzip magic is not: the file is still one
+    # member per record (found once, every split since it varied with the WARC's uuids).
+    second = GZ.index(b"\x1f\x8b\x08", 1)
+    data = GZ[:second + 1] + b"\x00" + GZ[second + 2:]
+    for cuts in ([], [len(GZ) // 2]):
+        rows = read_split(data, cuts)
+        assert [r for r in rows if r[0] != "error"] == REFERENCE
