@@ -6,7 +6,7 @@ APT_PKGS := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus tesseract-ocr-eng 
             fonts-dejavu-core fonts-noto-core hunspell-kk hunspell-ru hunspell-uk hunspell-be hunspell-uz hunspell-en-us \
             chromium poppler-utils djvulibre-bin
 
-.PHONY: install demo test bench bench-deps bench-deps-datatrove bench-deps-streaming bench-deps-langid clean-demo system-deps
+.PHONY: install lock demo test bench bench-deps bench-deps-datatrove bench-deps-streaming bench-deps-langid clean-demo system-deps
 
 system-deps:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -q kaz \
@@ -17,16 +17,27 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PKGS); \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(MAKE) system-deps
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch/torchvision as DESIGN.md verified (EasyOCR needs torchvision); pip takes them from the local disk.
-	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# constraints.txt: the newest versions pyproject.toml admits, resolved in a fresh venv. Run
+# `make lock test` to move to new releases on purpose, not when one happens to come out.
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/pip install -q torch==2.14.1 torchvision==0.29.1
+	$(LOCK_VENV)/bin/pip install -q -e '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf $(LOCK_VENV)
 
 DEMO_INPUTS := inputs.text=[samples/text,samples/bad] inputs.books=[samples/books,samples/bad] \
                inputs.catalog=samples/books/catalog.csv

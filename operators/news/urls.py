@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -33,7 +33,10 @@ _STRIP = "".join(map(chr, range(0x21)))
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
-_SPLIT = re.compile(r"^([a-z]+)://([^/?#]*)(.*)$", re.DOTALL)
+_SPLIT = re.compile(r"^([a-z]+)://([^/?#]*)(.*)$", re.DOTALL | re.IGNORECASE)
+# What a host may not hold once percent-decoded (WHATWG's forbidden domain code points,
+# ASCII part): "evil%2Fx.kz" must not become the host "evil" with a path.
+_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
 
 # Why a link yields no fetchable URL (the keys of `news.bad_links_by_reason`).
 BAD_REASONS = ("malformed", "control_char", "scheme", "host", "port")
@@ -54,6 +57,9 @@ def resolve(url: str, base: str | None = None) -> tuple[str | None, str | None]:
             return None, "malformed"
     if not url[:8].lower().startswith(("http://", "https://")):
         return None, ("host" if url[:6].lower().startswith(("http:", "https:")) else "scheme")
+    url = _decode_host(url)
+    if url is None:
+        return None, "host"
     try:
         parts = _SPLIT.match(canonicalize_url(url))
     except (ValueError, UnicodeError):  # w3lib refuses bad ports and brackets: say which
@@ -70,11 +76,31 @@ def resolve(url: str, base: str | None = None) -> tuple[str | None, str | None]:
     return _drop_tracking(f"{scheme}://{netloc}{rest or '/'}"), None
 
 
+def _decode_host(url: str) -> str | None:
+    """The URL with its host percent-decoded, as a browser decodes it (WHATWG host parsing:
+    `http://%41.kz/` is `http://a.kz/`), or None where the decoded host is no host (not
+    UTF-8, or a character no host may hold). Done here rather than left to w3lib, whose
+    releases differ on it (2.6 decodes, 2.5 keeps `%41`)."""
+    match = _SPLIT.match(url)
+    if match is None or "%" not in match.group(2):
+        return url
+    scheme, netloc, rest = match.groups()
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")  # an IPv6 literal holds no "%" to decode
+    try:
+        host = unquote(host, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if _FORBIDDEN_IN_HOST.search(host):
+        return None
+    return f"{scheme}://{userinfo}{at}{host}{colon}{port}{rest}"
+
+
 @lru_cache(maxsize=4096)
 def _netloc(scheme: str, netloc: str) -> tuple[str | None, str | None]:
     """(canonical host[:port], None) or (None, reason). w3lib lowercases and IDNA-encodes
     the host but keeps default ports, trailing dots, user info and hosts no DNS name can
-    have ("a b", "%41"). Cached: a crawl sees a few hosts in millions of links."""
+    have ("a b"). Cached: a crawl sees a few hosts in millions of links."""
     try:
         parts = urlsplit(f"{scheme}://{netloc}")
         port = parts.port

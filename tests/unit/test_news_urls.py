@@ -48,10 +48,12 @@ def test_resolve_never_raises_and_says_why():
     cases = {"http://[ccpa-preferences]": "malformed", "http://[": "malformed", "http://x:99999/": "port",
              "http://x:8o/": "port", "http://x.kz:0/": "port", "javascript:void(0)": "scheme",
              "mailto:a@x.kz": "scheme", "/a\x07b": "control_char", "http://a b.kz/": "host",
-             "http://a..b/": "host", "http://%41.kz/": "host", "http://" + "a" * 64 + ".kz/": "host"}
+             "http://a..b/": "host", "http://%zz.kz/": "host", "http://evil%2Fx.kz/": "host", "http://" + "a" * 64 + ".kz/": "host"}
     for href, reason in cases.items():
         assert resolve(href, base) == (None, reason), href
     assert resolve("  /b.html\n", base) == ("https://x.kz/b.html", None)  # as a browser trims an href
     assert resolve("http://[::1]:80/x") == ("http://[::1]/x", None)
     assert resolve("http://x.kz./a") == ("http://x.kz/a", None)
+    assert resolve("http://%41.kz/") == ("http://a.kz/", None)  # a browser decodes the host
+    assert resolve("http://%D2%9B.kz/") == ("http://xn--b4a.kz/", None)  # қ.kz
     assert canonicalize("/a", "http://[") is None  # a bad base is no base to resolve against
