@@ -1,4 +1,5 @@
-"""Readers of existing corpora: JSONL, TXT, Parquet files and Wikipedia dumps into document rows.
+"""Readers of existing corpora: JSONL, TXT, Parquet files, Wikipedia dumps, e-books and office
+documents (EPUB, FB2, DOCX, ODT: operators/text/ebooks.py) into document rows.
 
 A reader takes the file's URI and an open binary stream, so it can be tested on bytes
 and run on local or S3 files alike. Every problem becomes an error row for the smallest
@@ -25,6 +26,7 @@ from typing import BinaryIO
 import pyarrow.parquet as pq
 
 from operators.documents import doc_id_for, error_document, new_document
+from operators.text.ebooks import EBOOK_KINDS, ebook_kind, read_ebook
 from operators.text.legacy_kz import looks_like_kz1048
 
 SOURCE = "text"
@@ -38,6 +40,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # SlimPajama's .jsonl.zst), xz (CC-100's .txt.xz), bzip2 (Wikipedia's dumps).
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
+EBOOK_SUFFIXES = tuple(EBOOK_KINDS)  # one document per file
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
 # A TXT file that is not UTF-8 is read in whichever of these charset-normalizer finds least
@@ -56,6 +59,8 @@ def kind_of(uri: str) -> str | None:
     name = uri.lower()
     if name.endswith(".parquet"):
         return "parquet"
+    if ebook_kind(name):
+        return "ebook"
     name = next((name.removesuffix(c) for c in COMPRESSED if name.endswith(c)), name)
     if name.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
@@ -92,8 +97,9 @@ class TextReader:
     """Turns one text-corpus file into documents.
 
     JSONL: one document per line, text in `text_field`, the record's `id_field` kept as
-    `source_id` (else `file:line`). TXT: the whole file is one document. Parquet: one
-    document per row.
+    `source_id` (else `file:line`). TXT: the whole file is one document (or a paragraph or
+    line: `txt_unit`). Parquet: one document per row. EPUB, FB2, DOCX, ODT: one document per
+    file, titled from its metadata.
     """
 
     name = "TextReader"
@@ -122,9 +128,13 @@ class TextReader:
                 yield from _unique_doc_ids(uri, self._mediawiki(uri, self._decompressed(uri, stream)))
             elif kind == "parquet":
                 yield from self._parquet(uri, stream)
+            elif kind == "ebook":
+                text, title = read_ebook(uri, stream, self.max_file_bytes, self.max_gzip_ratio)
+                yield new_document(SOURCE, uri, uri, text, title)
             else:
                 yield self._error(uri, uri, f"unsupported file type (expected one of {', '.join(SUFFIXES)}, "
-                                            f"all but .parquet also {', '.join(COMPRESSED)})")
+                                            f"all but .parquet also {', '.join(COMPRESSED)}; "
+                                            f"or {', '.join(EBOOK_SUFFIXES)})")
         except Exception as exc:  # truncated gzip, a gzip bomb, unreadable Parquet, I/O errors, a bug: one row
             yield self._error(uri, uri, f"{type(exc).__name__}: {exc}")
 

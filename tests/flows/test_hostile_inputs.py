@@ -18,6 +18,7 @@ import pytest
 from flows.build import run_build
 from flows.config import load_config
 from tests.conftest import run_qazflow
+from tests.ebook_files import MARKDOWN, TITLE, ebook, replace_member
 
 KK = "Қазақ тілі — мемлекеттік тіл. Ұлттық кітапхана қолжазбаларды цифрлап, оқырмандарға ұсынады."
 LINE_LIMIT = 200_000  # inputs.max_line_bytes for this build
@@ -54,6 +55,9 @@ TEXT = {
                             + '{"id": "cp", "text": "Привет мир"}'.encode("cp1251") + b"\n",
     "wrong_field.parquet": None,  # made below: a Parquet file without the text column
     "broken.warc.gz": gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\n<html>")[:-10],
+    "random.epub": random.Random(6).randbytes(5000),
+    "zip_bomb.docx": replace_member(ebook("docx"), {"word/document.xml": b"<w:document>" + b" " * (80 << 20)}),
+    "truncated.odt": ebook("odt")[:3000],
 }
 def blank_pages_pdf(pages: int) -> bytes:
     doc = pymupdf.open()
@@ -97,15 +101,20 @@ def hostile(ray_session, samples, tmp_path_factory):
         (books / name).write_bytes(data)
     (books / IGNORED).write_bytes(b"PK\x03\x04" + bytes(100))  # a kind no source reads: left out, and said so
     good = samples / "text" / "kk_news.jsonl"
+    (root / "library").mkdir()
+    paragraphs = (samples / "text" / "mixed_kk_ru.txt").read_text(encoding="utf-8").split("\n\n")
+    chapter_3 = "\n\n".join(p for p in paragraphs if set(p) & set("әғқңөұүі"))  # enough words to keep
+    (root / "library" / "abai.epub").write_bytes(ebook("epub", f"{MARKDOWN}\n# Үшінші тарау\n\n{chapter_3}\n"))
     output = root / "out"
-    cfg = load_config([f"output={output}", f"inputs.text=[{text},{good},{root}/{MISSING}]", f"inputs.books=[{books}]",
+    cfg = load_config([f"output={output}", f"inputs.text=[{text},{good},{root}/{MISSING},{root}/library]",
+                       f"inputs.books=[{books}]",
                        f"inputs.warc=[{warc}/broken.warc.gz]", f"inputs.max_line_bytes={LINE_LIMIT}",
                        "inputs.on_missing=reject", "tokenizer.vocab_size=300", "ocr.dpi=72"])
     return output, run_build(cfg), good
 
 
 MISSING = "not_there.jsonl"  # a path in the config that does not exist, under inputs.on_missing=reject
-IGNORED = "scan_notes.docx"
+IGNORED = "scan_notes.xlsx"
 
 
 def rejected(output: Path) -> list[dict]:
@@ -164,6 +173,13 @@ def test_the_good_input_is_all_accounted_for(hostile):
     others = [r for r in rejected(output) if r["uri"] == str(good)]
     assert len(kept) + len(others) == lines and kept
     assert not [r for r in others if r["reason"] == "TextReader"]  # none of it was unreadable
+
+
+def test_a_kazakh_epub_beside_them_is_a_kazakh_document(hostile):
+    output, _, _ = hostile
+    [book] = [r for r in pq.read_table(output / "documents", columns=["uri", "title", "lang", "text"]).to_pylist()
+              if r["uri"].endswith("abai.epub")]
+    assert book["title"] == TITLE and book["lang"] == "kk" and "Құнанбай" in book["text"]
 
 
 def mount_tmpfs(path: Path, options: str) -> bool:

@@ -125,7 +125,7 @@ def test_parquet_rows_and_missing_column():
 
 
 def test_unsupported_file_type_is_a_row():
-    [row] = read("notes.docx", b"PK..")
+    [row] = read("notes.xlsx", b"PK..")
     assert "unsupported file type" in row["detail"]
 
 
