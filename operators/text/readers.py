@@ -1,5 +1,5 @@
-"""Readers of existing corpora: JSONL, TXT, Parquet files, Wikipedia dumps, e-books and office
-documents (EPUB, FB2, DOCX, ODT: operators/text/ebooks.py) into document rows.
+"""Readers of existing corpora: JSONL, TXT, CSV/TSV, Parquet files, Wikipedia dumps, e-books and
+office documents (EPUB, FB2, DOCX, ODT: operators/text/ebooks.py) into document rows.
 
 A reader takes the file's URI and an open binary stream, so it can be tested on bytes
 and run on local or S3 files alike. Every problem becomes an error row for the smallest
@@ -13,6 +13,8 @@ held whole), and a compressed file (.gz, .zst, .xz, .bz2) that inflates more tha
 from __future__ import annotations
 
 import bz2
+import codecs
+import csv
 import gzip
 import io
 import lzma
@@ -39,7 +41,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # JSONL, TXT and Wikipedia dumps may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and
 # SlimPajama's .jsonl.zst), xz (CC-100's .txt.xz), bzip2 (Wikipedia's dumps).
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".csv", ".tsv", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
 EBOOK_SUFFIXES = tuple(EBOOK_KINDS)  # one document per file
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
@@ -66,6 +68,8 @@ def kind_of(uri: str) -> str | None:
         return "jsonl"
     if name.endswith(".txt"):
         return "txt"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
     if WIKI_DUMP.search(name):
         return "mediawiki"  # a Wikipedia dump, or a part of one
     return None
@@ -124,6 +128,8 @@ class TextReader:
                 yield from self._jsonl(uri, self._decompressed(uri, stream))
             elif kind == "txt":
                 yield from self._txt(uri, self._decompressed(uri, stream))
+            elif kind == "csv":
+                yield from _unique_doc_ids(uri, self._csv(uri, self._decompressed(uri, stream)))
             elif kind == "mediawiki":
                 yield from _unique_doc_ids(uri, self._mediawiki(uri, self._decompressed(uri, stream)))
             elif kind == "parquet":
@@ -197,6 +203,66 @@ class TextReader:
             yield from self._txt_file(uri, stream)
         else:
             yield from _unique_doc_ids(uri, self._txt_parts(uri, stream))
+
+    def _csv(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
+        """(row number, row) for each record of a CSV or TSV file with a header: text, id and
+        title from the columns of those names. UTF-8, or the code page Excel saved it in
+        (cp1251 ...: judged on the first MiB); the delimiter is a tab for .tsv, else whichever
+        of , ; tab | makes a header with the text column (Excel in Russian and Kazakh locales
+        writes ";"). Streamed: a line over max_line_bytes is an error row, skipped unread."""
+        head = stream.read(CSV_SAMPLE_BYTES)
+        encoding = _csv_encoding(head)
+        if encoding is None:
+            yield 0, self._error(uri, uri, "neither UTF-8 nor text in a Cyrillic code page "
+                                           f"({', '.join(LEGACY_ENCODINGS)})")
+            return
+        sample = head.decode(encoding, errors="ignore").lstrip("\ufeff")
+        tsv = uri.lower().removesuffix(_compression_suffix(uri)).endswith(".tsv")
+        delimiter = "\t" if tsv else _delimiter(sample, self.text_field)
+        skipped: dict[int, str] = {}  # line number → why it was not read: too long, or not in the encoding
+        raw: BinaryIO = _Prepended(head, stream)
+        if encoding.startswith(("utf_16", "utf_32")):  # Excel's "Unicode text": lines are found in UTF-8
+            raw, encoding = codecs.EncodedFile(raw, "utf-8", encoding), "utf-8"
+        lines = _decoded_lines(raw, encoding, self.max_line_bytes, skipped)
+        csv.field_size_limit(self.max_line_bytes)  # a quoted field may span lines: bounded all the same
+        records = csv.reader(lines, delimiter=delimiter)
+        try:
+            header = [name.strip() for name in next(records)]
+        except (StopIteration, csv.Error) as exc:
+            yield 0, self._error(uri, uri, f"no header: {exc}" if isinstance(exc, csv.Error) else "empty file")
+            return
+        if self.text_field not in header:
+            yield 0, self._error(uri, uri, f"no column {self.text_field!r} (columns: {', '.join(header)[:500]}; "
+                                           f"delimiter {delimiter!r})")
+            return
+        row_no = 0
+        while True:
+            try:
+                values = next(records)
+                problem = None
+            except StopIteration:
+                break
+            except csv.Error as exc:  # a field over the limit: that record, then on with the next line
+                values, problem = None, str(exc)
+            if skipped:  # the record holds (or, if empty, stands for) lines that were not read
+                problem = "; ".join(f"line {n}: {why}" for n, why in skipped.items())
+                skipped.clear()
+            if values is not None and problem is None and not any(value.strip() for value in values):
+                continue
+            row_no += 1
+            where = f"{uri}:{row_no}"
+            if problem is not None:
+                yield row_no, self._error(uri, where, f"record {row_no}: {problem}")
+            elif len(values) != len(header):
+                yield row_no, self._error(uri, where, f"record {row_no}: {len(values)} fields, the header has "
+                                                      f"{len(header)}")
+            else:
+                try:
+                    yield row_no, self._record(uri, where, dict(zip(header, values)))
+                except Exception as exc:  # one record's surprise costs that record only
+                    yield row_no, self._error(uri, where, f"record {row_no}: {type(exc).__name__}: {exc}")
+        if row_no == 0:
+            yield 0, self._error(uri, uri, "no records below the header")
 
     def _mediawiki(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(article number, row) for each article of a MediaWiki dump (operators/text/mediawiki.py):
@@ -316,6 +382,79 @@ class TextReader:
                     yield self._error(uri, where, f"row {row_no}: {type(exc).__name__}: {exc}")
         if row_no == 0:
             yield self._error(uri, uri, "empty file: no rows")
+
+
+CSV_SAMPLE_BYTES = 1 << 20
+CSV_DELIMITERS = ",;\t|"
+
+
+def _compression_suffix(uri: str) -> str:
+    return next((suffix for suffix in COMPRESSED if uri.lower().endswith(suffix)), "")
+
+
+def _csv_encoding(head: bytes) -> str | None:
+    """utf-8-sig when the first MiB is UTF-8 but for a stray bad byte or two (the lines holding
+    them become error rows; a character cut at the sample's end is no fault), else the legacy
+    code page decode_legacy finds in it, else None."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text", if it decodes
+        try:
+            codecs.getincrementaldecoder("utf_16")().decode(head, final=False)
+            return "utf_16"
+        except UnicodeDecodeError:
+            pass
+    decoded = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head, final=False)
+    bad = decoded.count("\ufffd")
+    if bad == 0 or bad * 20 <= sum(1 for ch in decoded if ord(ch) > 127) - bad:
+        return "utf-8-sig"
+    legacy = decode_legacy(head)
+    return legacy[1] if legacy else None
+
+
+def _delimiter(sample: str, text_field: str) -> str:
+    """The delimiter whose header holds the text column (of several, the one making the most
+    columns); else the one making the most columns, so the error names what the header holds.
+    A header is checkable where a sniffer guessing from the rows' shapes is not."""
+    def header(delimiter: str) -> list[str]:
+        try:
+            return [name.strip() for name in next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])]
+        except csv.Error:
+            return []
+
+    return max(CSV_DELIMITERS, key=lambda d: (text_field in header(d), len(header(d)), d == ","))
+
+
+class _Prepended(io.RawIOBase):
+    """Bytes already read, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            chunk, self.head = (self.head, b"") if size < 0 or size >= len(self.head) else \
+                               (self.head[:size], self.head[size:])
+            return chunk
+        return self.rest.read(size)
+
+
+def _decoded_lines(stream: BinaryIO, encoding: str, max_line_bytes: int, skipped: dict[int, str]) -> Iterator[str]:
+    """Lines as the csv module wants them (with their newline), decoded; a line over the limit
+    or not in the encoding is noted in `skipped` and given as an empty line."""
+    for line_no, raw in enumerate(_lines(stream, max_line_bytes), start=1):
+        if isinstance(raw, OverlongLine):
+            skipped[line_no] = f"longer than max_line_bytes={max_line_bytes:,}; skipped unread"
+            yield "\n"
+            continue
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            skipped[line_no] = describe_decode_error(exc) if encoding.startswith("utf") else f"not {encoding}"
+            yield "\n"
+            continue
+        yield (text.lstrip("\ufeff") if line_no == 1 else text) + "\n"
 
 
 def _valid_utf8(text: str) -> str:

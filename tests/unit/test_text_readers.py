@@ -160,3 +160,49 @@ def test_an_empty_txt_is_one_error_row_by_any_unit(unit):
 def test_an_unknown_txt_unit_is_refused():
     with pytest.raises(ValueError, match="inputs.txt_unit"):
         TextReader(txt_unit="sentence")
+
+
+def csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    import csv
+
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+MULTILINE_KK = KK + "\n\nЕкінші абзац: «тырнақша», үтір, және \"қос тырнақша\"."
+
+
+@pytest.mark.parametrize("name, delimiter, encoding", [
+    ("dataset.csv", ",", "utf-8-sig"),  # Excel's "CSV UTF-8"
+    ("excel_ru.csv", ";", "cp1251"),  # Excel in a Russian locale: semicolons, Windows code page
+    ("excel_unicode.tsv", "\t", "utf-16"),  # Excel's "Unicode text": the one way it saves Kazakh letters besides UTF-8
+    ("hf.tsv.gz", "\t", "utf-8"),
+])
+def test_csv_and_tsv_datasets_one_document_per_record(name, delimiter, encoding):
+    text, title = (RU, "Заголовок") if encoding == "cp1251" else (MULTILINE_KK, "Тақырып")  # cp1251 has no ә ғ қ ...
+    data = csv_bytes([["id", "title", "text", "label"], ["7", title, text, "1"], ["8", "", RU, "0"],
+                      ["", "", "", ""]], delimiter, encoding)
+    rows = read(name, gzip.compress(data) if name.endswith(".gz") else data)
+    assert [(r["source_id"], r["title"], r["text"], r["reason"]) for r in rows] == \
+        [("7", title, text, None), ("8", "", RU, None)]
+
+
+def test_csv_problems_are_rows_and_reading_goes_on():
+    good = ["1", KK]
+    data = (csv_bytes([["id", "text"], good]) + b'2,"' + b"x" * 5000 + b'"\r\n' + csv_bytes([["3", RU, "extra"]])
+            + b"4,\xff\xfe broken\r\n" + csv_bytes([["5", KK]]))
+    rows = read("d.csv", data, max_line_bytes=1000)
+    assert [(r["source_id"], r["reason"]) for r in rows] == [("1", None), ("d.csv:2", "TextReader"),
+                                                           ("d.csv:3", "TextReader"), ("d.csv:4", "TextReader"),
+                                                           ("5", None)]
+    details = [r["detail"] for r in rows]
+    assert "longer than max_line_bytes" in details[1] and "3 fields, the header has 2" in details[2]
+    assert "not valid UTF-8" in details[3]
+
+
+@pytest.mark.parametrize("data, says", [(b"", "empty file"), (b"id,body\r\n1,x\r\n", "no column 'text'"),
+                                        (b"text\r\n", "no records"), (bytes(range(256)) * 8, "neither UTF-8")])
+def test_a_csv_without_documents_is_one_error_row(data, says):
+    [row] = read("d.csv", data)
+    assert row["reason"] == "TextReader" and says in row["detail"]
