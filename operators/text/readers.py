@@ -210,19 +210,15 @@ class TextReader:
         (cp1251 ...: judged on the first MiB); the delimiter is a tab for .tsv, else whichever
         of , ; tab | makes a header with the text column (Excel in Russian and Kazakh locales
         writes ";"). Streamed: a line over max_line_bytes is an error row, skipped unread."""
-        head = stream.read(CSV_SAMPLE_BYTES)
-        encoding = _csv_encoding(head)
-        if encoding is None:
+        opened = _line_stream(stream)
+        if opened is None:
             yield 0, self._error(uri, uri, "neither UTF-8 nor text in a Cyrillic code page "
                                            f"({', '.join(LEGACY_ENCODINGS)})")
             return
-        sample = head.decode(encoding, errors="ignore").lstrip("\ufeff")
+        raw, encoding, sample = opened
         tsv = uri.lower().removesuffix(_compression_suffix(uri)).endswith(".tsv")
         delimiter = "\t" if tsv else _delimiter(sample, self.text_field)
         skipped: dict[int, str] = {}  # line number → why it was not read: too long, or not in the encoding
-        raw: BinaryIO = _Prepended(head, stream)
-        if encoding.startswith(("utf_16", "utf_32")):  # Excel's "Unicode text": lines are found in UTF-8
-            raw, encoding = codecs.EncodedFile(raw, "utf-8", encoding), "utf-8"
         lines = _decoded_lines(raw, encoding, self.max_line_bytes, skipped)
         csv.field_size_limit(self.max_line_bytes)  # a quoted field may span lines: bounded all the same
         records = csv.reader(lines, delimiter=delimiter)
@@ -294,18 +290,24 @@ class TextReader:
     def _txt_parts(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(first line number, row) for each line ("line": a sentence corpus; a first field of
         digits before a tab, as in the Leipzig Corpora Collection's files, is the id) or each
-        run of lines between blank lines ("paragraph": CC-100's documents). UTF-8 only: a
-        line or paragraph that is not is its own error row. A paragraph over max_file_bytes
-        is an error row; reading goes on after it."""
+        run of lines between blank lines ("paragraph": CC-100's documents). UTF-8, UTF-16 or a
+        Cyrillic code page, judged on the first MiB: a line or paragraph not in it is its own
+        error row. A paragraph over max_file_bytes is an error row; reading goes on after it."""
+        opened = _line_stream(stream)
+        if opened is None:
+            yield 0, self._error(uri, uri, f"neither UTF-8 nor text in a Cyrillic code page ({', '.join(LEGACY_ENCODINGS)})")
+            return
+        stream, encoding, _ = opened
         block: list[bytes] = []
         start, size, n_rows, too_long = 0, 0, 0, False
 
         def part(first: int, raw: bytes) -> dict:
             where = f"{uri}:{first}"
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                return self._error(uri, where, f"line {first}: {describe_decode_error(exc)}")
+                return self._error(uri, where, f"line {first}: " + (describe_decode_error(exc)
+                                                                     if encoding.startswith("utf") else f"not {encoding}"))
             source_id = where
             if self.txt_unit == "line" and (numbered := LEIPZIG_ID.match(text)):
                 source_id, text = numbered.group(1), text[numbered.end():]
@@ -319,7 +321,7 @@ class TextReader:
                 yield line_no, self._error(uri, f"{uri}:{line_no}", f"line {line_no}: longer than max_line_bytes="
                                                                      f"{self.max_line_bytes:,}; skipped unread")
                 continue
-            raw = (raw.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else raw).rstrip(b"\r")
+            raw = (raw.removeprefix(b"\xef\xbb\xbf") if line_no == 1 and encoding.startswith("utf") else raw).rstrip(b"\r")
             if self.txt_unit == "line":
                 if raw.strip():
                     n_rows += 1
@@ -384,7 +386,7 @@ class TextReader:
             yield self._error(uri, uri, "empty file: no rows")
 
 
-CSV_SAMPLE_BYTES = 1 << 20
+SAMPLE_BYTES = 1 << 20  # what the encoding of a file read line by line is judged on
 CSV_DELIMITERS = ",;\t|"
 
 
@@ -392,10 +394,24 @@ def _compression_suffix(uri: str) -> str:
     return next((suffix for suffix in COMPRESSED if uri.lower().endswith(suffix)), "")
 
 
-def _csv_encoding(head: bytes) -> str | None:
+def _line_stream(stream: BinaryIO) -> tuple[BinaryIO, str, str] | None:
+    """(stream, encoding, decoded first MiB) for reading a file line by line, or None when it is
+    no text. UTF-16 is recoded to UTF-8 on the fly, since lines are found by their b"\\n"."""
+    head = stream.read(SAMPLE_BYTES)
+    encoding = _encoding_of(head)
+    if encoding is None:
+        return None
+    sample = head.decode(encoding, errors="ignore").lstrip("\ufeff")
+    whole: BinaryIO = _Prepended(head, stream)
+    if encoding.startswith("utf_16"):
+        return codecs.EncodedFile(whole, "utf-8", encoding), "utf-8", sample
+    return whole, encoding, sample
+
+
+def _encoding_of(head: bytes) -> str | None:
     """utf-8-sig when the first MiB is UTF-8 but for a stray bad byte or two (the lines holding
-    them become error rows; a character cut at the sample's end is no fault), else the legacy
-    code page decode_legacy finds in it, else None."""
+    them become error rows; a character cut at the sample's end is no fault), UTF-16 with its
+    byte-order mark, else the legacy code page decode_legacy finds in it, else None."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text", if it decodes
         try:
             codecs.getincrementaldecoder("utf_16")().decode(head, final=False)

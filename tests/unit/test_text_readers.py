@@ -206,3 +206,14 @@ def test_csv_problems_are_rows_and_reading_goes_on():
 def test_a_csv_without_documents_is_one_error_row(data, says):
     [row] = read("d.csv", data)
     assert row["reason"] == "TextReader" and says in row["detail"]
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "kz1048", "utf-16"])
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_a_sentence_or_paragraph_corpus_in_a_legacy_code_page_is_read(encoding, unit):
+    text = RU if encoding == "cp1251" else KK
+    sentences = [f"{i}\t{s.strip()}." for i, s in enumerate(text.split("."), start=1) if s.strip()]
+    rows = read("corpus.txt", "\n\n".join(sentences).encode(encoding) + b"\n", txt_unit=unit)
+    assert all(r["reason"] is None for r in rows)
+    got = [r["text"] for r in rows]
+    assert got == ([s.split("\t", 1)[1] for s in sentences] if unit == "line" else sentences)
