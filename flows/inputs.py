@@ -21,7 +21,8 @@ from operators.text.readers import TextReader, kind_of
 from schemas import CURATION, validate
 
 BOOK_SUFFIXES = (".pdf", *DJVU_SUFFIXES, ".tif", ".tiff")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")  # .wet: Common Crawl's extracted text
+# .wet: Common Crawl's extracted text; .warc.zst: ArchiveTeam's (zstd with a dictionary)
+WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.zst", ".wet", ".wet.gz", ".arc", ".arc.gz")
 ROWS_PER_BATCH = 2000
 # A write that fails for one of these fails every write after it: say so once and stop.
 DISK_ERRORS = {errno.ENOSPC: "no space left on the output's disk", errno.EROFS: "the output is on a read-only file system",

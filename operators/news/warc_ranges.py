@@ -17,9 +17,9 @@ as it is (deflate keeps incompressible bytes verbatim), with a range starting in
 Its inner records would then be read as records of the file. Crawls of news sites hardly
 fetch such files; `news.extract.split_files: never` rules it out.
 
-Files that are not per-record gzip (uncompressed WARC, ARC) cannot be entered in the
-middle safely: they are read whole by the range that starts at 0, and the other ranges of
-such a file yield nothing.
+Files that are not per-record gzip (uncompressed WARC, ARC, zstd: operators/news/
+warc_zstd.py) cannot be entered in the middle safely: they are read whole by the range
+that starts at 0, and the other ranges of such a file yield nothing.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 
 from operators.news.warc import record_fields
+from operators.news.warc_zstd import decompressed, is_warc_zstd, whole_frames_end
 
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_MEMBER = b"\x1f\x8b\x08"  # magic + deflate: how every member starts
@@ -144,6 +145,10 @@ def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, wi
     seekable WARC file (fields as operators.news.warc.iter_warc_responses gives them), and
     (None, None, error) for each damaged stretch, after which reading goes on at the next
     record. `end` None: to the end of the file."""
+    if is_warc_zstd(stream):
+        if start == 0:
+            yield from _whole_zstd(stream, with_body, max_bytes)
+        return
     gzip_members = splittable(stream)
     if not gzip_members:
         if start > 0:
@@ -187,3 +192,29 @@ def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, wi
             failed_at = max(iterator.offset, position)  # the damaged record's start
             yield None, None, f"cannot read WARC: {type(exc).__name__}: {exc}"
             position = next_record_start(stream, failed_at + 1, end) if gzip_members else None
+
+
+def _whole_zstd(stream: BinaryIO, with_body: bool, max_bytes: int | None):
+    """iter_warc_range's rows for a whole .warc.zst file: the records of its whole frames, then
+    an error row where damage ends them (a zstd frame cannot be found again as a gzip
+    member can) or the file is cut."""
+    iterator = None
+    try:
+        end = whole_frames_end(stream)
+        iterator = ArchiveIterator(decompressed(stream, end), arc2warc=True)
+        for record in iterator:
+            if record.rec_type not in ("response", "conversion"):
+                continue
+            content = record.content_stream() if with_body else None
+            body = None if content is None else content.read() if max_bytes is None else content.read(max_bytes + 1)
+            fields = record_fields(record, None, body)
+            fields["warc_offset"] = offset = iterator.get_record_offset()
+            yield fields, offset, None
+    except Exception as exc:
+        where = f" after decompressed offset {iterator.offset}" if iterator is not None else ""
+        yield None, None, f"cannot read WARC (zstd){where}: {type(exc).__name__}: {exc}"
+        return
+    stream.seek(0, 2)
+    if end < (size := stream.tell()):
+        yield None, None, (f"cannot read WARC (zstd): the file is cut or damaged at offset {end:,} of {size:,}: "
+                           "the records from there on are lost")

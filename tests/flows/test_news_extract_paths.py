@@ -12,6 +12,7 @@ from flows.config import load_config
 from flows.news import extract_warcs
 from operators.news.warc import iter_warc_responses
 from tests.news_site import ARTICLES
+from tests.unit.test_warc_zstd import warc_zst
 
 SITE = "http://news.example.kz"
 MAX_BYTES = 200_000
@@ -93,3 +94,20 @@ def test_a_damaged_record_costs_only_itself_in_both_paths(tmp_path, ray_session)
     assert sorted(r[0] for r in whole if r[3] is None) == sorted(u for u in urls if u != urls[1])
     (damage,) = [r for r in whole if r[0] == ""]
     assert damage[4].startswith("cannot read WARC:")
+
+
+def test_an_archiveteam_warc_zst_gives_the_documents_of_its_warc_gz(tmp_path, ray_session):
+    gz, zst, cut = tmp_path / "a.warc.gz", tmp_path / "a.warc.zst", tmp_path / "cut.warc.zst"
+    articles_warc(str(gz))
+    zst.write_bytes(warc_zst("compressed", gz.read_bytes()))
+    cut.write_bytes(zst.read_bytes()[:-100])
+
+    def documents(path, split: bool) -> list[tuple]:
+        return [(url, reason, detail, text) for url, _, _, reason, detail, text in rows(tmp_path, [str(path)], split)]
+
+    expected = documents(gz, False)
+    assert documents(zst, False) == documents(zst, True) == expected
+    partial = documents(cut, True)
+    [(_, _, stop, _)] = [row for row in partial if row[0] == ""]
+    assert "the file is cut or damaged at offset" in stop
+    assert set(partial) - {row for row in partial if row[0] == ""} < set(expected)  # the records before the cut
