@@ -7,6 +7,7 @@ row group at a time: memory does not grow with the corpus.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import tempfile
@@ -23,6 +24,7 @@ from flows.storage import Storage, is_s3, join
 from operators.tokens.bpe import FillLanguage, Fertility, SampleForTraining, Tokenize, special_ids, \
     tokenization_failures, train_bpe, training_fractions
 from operators.tokens.reader import PackedReader
+from operators.text.readers import is_json_array
 from operators.tokens.shards import ShardPacker
 from schemas import DOCUMENT, ShardEntry, ShardManifest
 
@@ -172,14 +174,21 @@ def build_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -
 
 
 def instruction_files(cfg: DictConfig, storage: Storage) -> list[str]:
-    """inputs.instructions: JSONL files or directories of them."""
+    """inputs.instructions: JSONL or JSON-array files, or directories of them."""
     files = []
     for uri in cfg.inputs.instructions:
         uri = str(uri)
-        found = [f for f in storage.list_files(uri) if f.endswith((".jsonl", ".jsonl.gz"))] \
+        found = [f for f in storage.list_files(uri) if f.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz"))] \
             if storage.is_dir(uri) else [uri]
         files += found
     return sorted(files)
+
+
+def holds_json_array(storage: Storage, uri: str) -> bool:
+    """The file is one JSON array (Alpaca's .json), whatever its name says, not JSONL."""
+    with storage.open_input(uri) as stream:
+        head = (gzip.GzipFile(fileobj=stream) if uri.endswith(".gz") else stream).read(4096)
+    return is_json_array(head)
 
 
 def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -> dict | None:
@@ -189,7 +198,7 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
     from ray.data import DataContext
 
     from flows.near_dedup import NearDedupSettings
-    from operators.tokens.sft import NearDuplicates, SftRows
+    from operators.tokens.sft import NearDuplicates, SftRows, array_records
     from schemas.shard import SFT_SHARD
 
     files = instruction_files(cfg, storage)
@@ -224,7 +233,15 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
             packer = ShardPacker(work_dir, ["source", "lang"], _publisher(storage, sft_dir, entries),
                                  target_bytes=cfg.shards.target_bytes, row_group_bytes=cfg.shards.row_group_bytes,
                                  schema=SFT_SHARD)
-            rows = (ray.data.read_text(paths, filesystem=fs).filter(lambda r: bool(r["text"].strip()))
+            # JSONL by lines; a file holding one JSON array (Alpaca's .json) by its elements.
+            arrays = [p for f, p in zip([f for f in files if f not in gone], paths) if holds_json_array(storage, f)]
+            lines, max_record = [p for p in paths if p not in arrays], int(cfg.inputs.max_line_bytes)
+            parts = [ray.data.read_text(lines, filesystem=fs)] if lines else []
+            if arrays:
+                parts.append(ray.data.read_binary_files(arrays, filesystem=fs, include_paths=True).flat_map(
+                    lambda r: array_records(r["path"], r["bytes"], max_record)))
+            records = parts[0].union(*parts[1:]) if len(parts) > 1 else (parts[0] if parts else None)
+            rows = (records.filter(lambda r: bool(r["text"].strip()))
                     .map_batches(lambda t: t.rename_columns(["record"]), batch_format="pyarrow")
                     .map_batches(SftRows, fn_constructor_args=(tokenizer_json, OmegaConf.to_container(cfg.sft.template),
                                                                near.signer(), cfg.filters.lang.model_path),

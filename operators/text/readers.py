@@ -165,7 +165,7 @@ class TextReader:
     def _jsonl(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
         head = stream.read(4096)
         stream = _Prepended(head, stream)
-        if _is_json_array(head):  # whatever the name says
+        if is_json_array(head):  # whatever the name says
             yield from _unique_doc_ids(uri, self._json_array(uri, stream))
         else:
             yield from _unique_doc_ids(uri, self._jsonl_lines(uri, stream))
@@ -491,7 +491,7 @@ class JsonArrayError(ValueError):
     pass
 
 
-def _is_json_array(head: bytes) -> bool:
+def is_json_array(head: bytes) -> bool:
     """The file holds one JSON array: it begins with "[", and not as JSONL whose first line
     happens to be a whole array with more lines after it."""
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -17,7 +17,9 @@ assistant end marker, -100 everywhere else.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import unicodedata
 
@@ -39,14 +41,39 @@ DEFAULT_TEMPLATE = {
 }
 
 
+# ShareGPT's speakers ("from") as chat roles.
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant",
+                  "bing": "assistant", "bard": "assistant", "model": "assistant", "system": "system"}
+
+
 def messages_of(record: dict) -> list[dict]:
-    """`messages` as given, else one turn from instruction (+ input) and response."""
+    """The conversation of a record in any of the common instruction formats: `messages`
+    (OpenAI: role, content), `conversations` (ShareGPT: from, value), or one turn from
+    instruction (+ input or Dolly's context) and response (Alpaca's output)."""
     if record.get("messages"):
         return [{"role": m["role"], "content": m.get("content") or ""} for m in record["messages"]]
+    if record.get("conversations"):
+        return [{"role": SHAREGPT_ROLES[str(m["from"]).lower()], "content": m.get("value") or ""}
+                for m in record["conversations"]]
     prompt = record.get("instruction") or ""
-    if record.get("input"):
-        prompt = f"{prompt}\n\n{record['input']}"
-    return [{"role": "user", "content": prompt}, {"role": "assistant", "content": record.get("response") or ""}]
+    material = record.get("input") or record.get("context")
+    if material:
+        prompt = f"{prompt}\n\n{material}"
+    response = record.get("response") if record.get("response") is not None else record.get("output")
+    return [{"role": "user", "content": prompt}, {"role": "assistant", "content": response or ""}]
+
+
+def array_records(path: str, data: bytes, max_record_bytes: int) -> list[dict]:
+    """{"text": record JSON} for each element of an instruction file holding one JSON array
+    (Alpaca's and most Hugging Face instruction sets' `.json`, gzipped or not), as reading a
+    JSONL file by lines gives them; broken JSON ends the file with a row no JSON parser
+    reads, so it is counted as an unreadable record."""
+    from operators.text.readers import JsonArrayError, json_array
+
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    return [{"text": f"{element}" if isinstance(element, JsonArrayError) else json.dumps(element, ensure_ascii=False)}
+            for _, element in json_array(io.BytesIO(data), max_record_bytes)]
 
 
 def script_language(text: str) -> str | None:
@@ -134,7 +161,7 @@ class ChatTemplate:
 
 def _instruction_turns(record: dict, messages: list[dict]) -> list[dict]:
     """The turns compared for language: without a record's `input` (the material)."""
-    if record.get("messages") or not record.get("input"):
+    if record.get("messages") or record.get("conversations") or not (record.get("input") or record.get("context")):
         return messages
     return [{"role": "user", "content": clean(record.get("instruction") or "")}, *messages[1:]]
 

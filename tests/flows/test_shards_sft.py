@@ -54,3 +54,37 @@ def test_reader_yields_labels_only_on_responses(sft, samples):
     assert "ә, ғ, қ, ң, ө, ұ, ү, һ, і" in trained and "Кітапхана күн сайын ескі кітаптарды цифрлайды." in trained
     assert "Мына сөйлемді ағылшын тілінен қазақ тіліне аудар." in prompts
     assert records[1]["instruction"] not in trained and "Осенью" not in trained + prompts
+
+
+def as_alpaca_or_sharegpt(record: dict, i: int) -> dict:
+    """The record in Alpaca's fields (output for response) or, every other one, ShareGPT's."""
+    if "messages" in record or i % 2:
+        turns = record.get("messages") or [{"role": "user", "content": record["instruction"]
+                                            + (f"\n\n{record['input']}" if record["input"] else "")},
+                                           {"role": "assistant", "content": record["response"]}]
+        return {"conversations": [{"from": {"user": "human", "assistant": "gpt"}.get(t["role"], t["role"]),
+                                   "value": t["content"]} for t in turns], "lang": record["lang"]}
+    return {"instruction": record["instruction"], "input": record["input"], "output": record["response"],
+            "lang": record["lang"]}
+
+
+def test_an_alpaca_json_array_gives_the_conversations_of_the_jsonl(sft, samples, tmp_path):
+    """The sample's records as a Hugging Face-style .json array (one line, pretty-printed
+    JSON would do as well), Alpaca and ShareGPT records mixed: the same pairs kept, the same
+    rejected, the same token ids."""
+    out, _, info, tokenizer = sft
+    records = [json.loads(x) for x in (samples / "instructions/kk_instructions.jsonl").read_text().splitlines()
+               if x.strip()]
+    (tmp_path / "instructions").mkdir()
+    array = tmp_path / "instructions" / "kk_alpaca.json"
+    array.write_text(json.dumps([as_alpaca_or_sharegpt(r, i) for i, r in enumerate(records)], ensure_ascii=False,
+                                indent=2), encoding="utf-8")
+    again = tmp_path / "out"
+    (again / "shards").mkdir(parents=True)
+    (again / "shards/tokenizer.json").write_text(tokenizer.to_str())
+    cfg = load_config([f"output={again}", f"inputs.instructions=[{tmp_path}/instructions]"])
+    alpaca = build_sft_shards(cfg, storage_for(cfg), StageLog(storage_for(cfg), str(again), True), "test")
+    assert alpaca["n_docs"] == info["n_docs"]
+    assert alpaca["rejected"] == {k: v for k, v in info["rejected"].items() if k != "cannot open the file"}
+    tokens = [np.concatenate([s["input_ids"] for s in PackedReader(str(o / "sft"), seq_len=15)]) for o in (out, again)]
+    assert np.array_equal(*tokens)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from operators.base import rows_to_table
 from operators.books.catalog import parse_catalog
-from operators.text.readers import (JsonArrayError, OverlongLine, TextReader, _is_json_array, _lines, decode_legacy,
+from operators.text.readers import (JsonArrayError, OverlongLine, TextReader, is_json_array, _lines, decode_legacy,
                                     json_array)
 from schemas import CURATION, validate
 
@@ -104,7 +104,7 @@ def records_in(data: bytes, max_line_bytes: int) -> int:
 @FAST
 @given(jsonl_files(), st.sampled_from([64, 1000, 64 << 20]))
 def test_jsonl_never_raises_and_accounts_for_every_line(data, max_line_bytes):
-    assume(not _is_json_array(data[:4096]))  # one JSON array is read element by element (below)
+    assume(not is_json_array(data[:4096]))  # one JSON array is read element by element (below)
     rows = list(TextReader(max_line_bytes=max_line_bytes)("in.jsonl", io.BytesIO(data)))
     assert len(rows) == records_in(data, max_line_bytes)
     assert_documents(rows)
