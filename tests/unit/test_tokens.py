@@ -178,6 +178,32 @@ def test_sft_rows_reject_with_their_own_checks(tokenizer, samples):
     assert all(len(r["labels"]) == len(r["input_ids"]) and any(x != -100 for x in r["labels"]) for r in kept)
 
 
+def test_instruction_records_in_the_formats_they_ship_in():
+    from operators.tokens.sft import messages_of
+
+    one_turn = [{"role": "user", "content": "Аудар.\n\nGood morning."}, {"role": "assistant", "content": "Қайырлы таң."}]
+    assert messages_of({"instruction": "Аудар.", "input": "Good morning.", "response": "Қайырлы таң."}) == one_turn
+    assert messages_of({"instruction": "Аудар.", "input": "Good morning.", "output": "Қайырлы таң."}) == one_turn  # Alpaca
+    assert messages_of({"instruction": "Аудар.", "context": "Good morning.", "response": "Қайырлы таң."}) == one_turn  # Dolly
+    sharegpt = {"conversations": [{"from": "system", "value": "Сен көмекшісің."}, {"from": "human", "value": "Сәлем"},
+                                  {"from": "gpt", "value": "Сәлеметсіз бе!"}]}
+    assert [m["role"] for m in messages_of(sharegpt)] == ["system", "user", "assistant"]
+    assert messages_of(sharegpt)[2]["content"] == "Сәлеметсіз бе!"
+
+
+def test_array_records_read_a_json_array_gzipped_or_not_and_count_a_break():
+    import gzip
+
+    from operators.tokens.sft import array_records
+
+    records = [{"instruction": "Сұрақ?", "output": "Жауап."}, {"conversations": []}]
+    data = json.dumps(records, ensure_ascii=False, indent=1).encode()
+    assert [json.loads(r["text"]) for r in array_records("a.json", data, 1 << 20)] == records
+    assert array_records("a.json.gz", gzip.compress(data), 1 << 20) == array_records("a.json", data, 1 << 20)
+    cut = array_records("a.json", data[:-20], 1 << 20)
+    assert json.loads(cut[0]["text"]) == records[0] and "invalid JSON" in cut[-1]["text"]
+
+
 def test_near_duplicates_keep_the_first_of_a_rephrased_pair():
     from flows.near_dedup import NearDedupSettings
     from operators.tokens.sft import NearDuplicates
