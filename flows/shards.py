@@ -24,7 +24,7 @@ from flows.storage import Storage, is_s3, join
 from operators.tokens.bpe import FillLanguage, Fertility, SampleForTraining, Tokenize, special_ids, \
     tokenization_failures, train_bpe, training_fractions
 from operators.tokens.reader import PackedReader
-from operators.text.readers import is_json_array
+from operators.text.json_array import is_json_array
 from operators.tokens.shards import ShardPacker
 from schemas import DOCUMENT, ShardEntry, ShardManifest
 

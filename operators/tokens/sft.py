@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from operators.text.json_array import JsonArrayError, json_array
 from operators.text.normalize import normalize_whitespace, remove_control_chars
 from operators.text.pii import find_pii, redact
 from schemas.shard import SFT_SHARD, TOKEN_TYPE
@@ -68,8 +69,6 @@ def array_records(path: str, data: bytes, max_record_bytes: int) -> list[dict]:
     (Alpaca's and most Hugging Face instruction sets' `.json`, gzipped or not), as reading a
     JSONL file by lines gives them; broken JSON ends the file with a row no JSON parser
     reads, so it is counted as an unreadable record."""
-    from operators.text.readers import JsonArrayError, json_array
-
     if path.endswith(".gz"):
         data = gzip.decompress(data)
     return [{"text": f"{element}" if isinstance(element, JsonArrayError) else json.dumps(element, ensure_ascii=False)}

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from operators.base import rows_to_table
 from operators.books.catalog import parse_catalog
-from operators.text.readers import (JsonArrayError, OverlongLine, TextReader, is_json_array, _lines, decode_legacy,
-                                    json_array)
+from operators.text.json_array import JsonArrayError, is_json_array, json_array
+from operators.text.readers import OverlongLine, TextReader, _lines, decode_legacy
 from schemas import CURATION, validate
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
