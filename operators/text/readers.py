@@ -1,5 +1,6 @@
-"""Readers of existing corpora: JSONL, TXT, CSV/TSV, Parquet files, Wikipedia dumps, e-books and
-office documents (EPUB, FB2, DOCX, ODT: operators/text/ebooks.py) into document rows.
+"""Readers of existing corpora: JSONL (or one JSON array), TXT, CSV/TSV, Parquet files, Wikipedia
+dumps, saved web pages, e-books and office documents (EPUB, FB2, DOCX, ODT: operators/text/
+ebooks.py) into document rows.
 
 A reader takes the file's URI and an open binary stream, so it can be tested on bytes
 and run on local or S3 files alike. Every problem becomes an error row for the smallest
@@ -42,7 +43,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # JSONL, TXT and Wikipedia dumps may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and
 # SlimPajama's .jsonl.zst), xz (CC-100's .txt.xz), bzip2 (Wikipedia's dumps).
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".csv", ".tsv", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".csv", ".tsv", ".html", ".htm", ".xhtml", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
 EBOOK_SUFFIXES = tuple(EBOOK_KINDS)  # one document per file
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
@@ -71,6 +72,8 @@ def kind_of(uri: str) -> str | None:
         return "txt"
     if name.endswith((".csv", ".tsv")):
         return "csv"
+    if name.endswith((".html", ".htm", ".xhtml")):
+        return "html"
     if WIKI_DUMP.search(name):
         return "mediawiki"  # a Wikipedia dump, or a part of one
     return None
@@ -135,6 +138,8 @@ class TextReader:
                 yield from _unique_doc_ids(uri, self._mediawiki(uri, self._decompressed(uri, stream)))
             elif kind == "parquet":
                 yield from self._parquet(uri, stream)
+            elif kind == "html":
+                yield self._html(uri, self._decompressed(uri, stream))
             elif kind == "ebook":
                 text, title = read_ebook(uri, stream, self.max_file_bytes, self.max_gzip_ratio)
                 yield new_document(SOURCE, uri, uri, text, title)
@@ -279,6 +284,20 @@ class TextReader:
                     yield row_no, self._error(uri, where, f"record {row_no}: {type(exc).__name__}: {exc}")
         if row_no == 0:
             yield 0, self._error(uri, uri, "no records below the header")
+
+    def _html(self, uri: str, stream: BinaryIO) -> dict:
+        """A saved web page (a site mirrored with wget, say): its main text and title, as news
+        extraction finds them in a WARC record (trafilatura; boilerplate, menus and comments
+        left out), the charset from the page's own <meta> or sniffed."""
+        from operators.news.extract import extract_document
+
+        data = stream.read(self.max_file_bytes + 1)
+        if len(data) > self.max_file_bytes:
+            return self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes}")
+        page = extract_document(uri, data, None, None, None, "text/html")
+        if page["reason"] is not None:
+            return self._error(uri, uri, page["detail"])
+        return new_document(SOURCE, uri, uri, page["text"], page["title"])
 
     def _mediawiki(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(article number, row) for each article of a MediaWiki dump (operators/text/mediawiki.py):

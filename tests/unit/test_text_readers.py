@@ -234,3 +234,19 @@ def test_a_broken_json_array_keeps_the_elements_before_the_break():
     data = json.dumps([{"text": KK}, {"text": RU}], ensure_ascii=False).encode()[:-12]
     rows = read("cut.json", data)
     assert [r["reason"] for r in rows] == [None, "TextReader"] and "element 2: invalid JSON" in rows[1]["detail"]
+
+
+@pytest.mark.parametrize("path", ["/kk/ai-damuy.html", "/ru/cp1251.html"])
+def test_a_saved_web_page_gives_its_main_text_without_menus_or_comments(path):
+    """A page as `wget --mirror` leaves it: no HTTP header to name the charset (the cp1251
+    page has no <meta charset> either)."""
+    from tests.news_site import ARTICLES, COMMENT_TEXT, FOOTER_TEXT, NAV_TEXT, SIDEBAR_TEXT
+
+    article = ARTICLES[path]
+    [row] = read("mirror/news.example.kz" + path, article.html("http://news.example.kz").encode(
+        article.charset, errors="xmlcharrefreplace"))
+    assert row["reason"] is None and row["title"].startswith(article.title)
+    assert all(p in row["text"] for p in article.paragraphs)
+    assert not any(junk in row["text"] for junk in (NAV_TEXT, SIDEBAR_TEXT, COMMENT_TEXT, FOOTER_TEXT))
+    [empty] = read("blank.html", b"<html><head><title>x</title></head><body></body></html>")
+    assert empty["reason"] == "TextReader" and "no main text" in empty["detail"]
