@@ -1,7 +1,8 @@
-"""The librarians' catalog: CSV rows → catalog entries, and scans → catalogued books.
+"""The librarians' catalog: CSV rows or an Excel sheet's → catalog entries, and scans →
+catalogued books.
 
-Catalogs come from spreadsheets: a byte-order mark, `;` as the delimiter (Excel in a
-Russian or Kazakh locale), blank lines, stray columns. A bad row is reported with its
+Catalogs come from spreadsheets: saved as .xlsx, or as CSV with a byte-order mark, `;` as
+the delimiter (Excel in a Russian or Kazakh locale), blank lines, stray columns. A bad row is reported with its
 line number and skipped; it never stops a run. Columns beyond the known ones are kept
 as metadata (JSON), so nothing a librarian wrote is lost.
 
@@ -13,6 +14,7 @@ whose scan is not there yet is returned as missing (the ledger shows it "queued"
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -20,6 +22,7 @@ import os
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from operators.books.djvu import DJVU_SUFFIXES
@@ -159,22 +162,74 @@ def _stem(path: str) -> str:
 
 
 def parse_catalog(data: bytes, name: str = "catalog") -> Catalog:
-    """Catalog CSV bytes → rows and problems (bad rows are skipped and reported)."""
+    """Catalog bytes (CSV, or an Excel workbook: .xlsx) → rows and problems (bad rows are
+    skipped and reported)."""
+    if data.startswith(b"PK\x03\x04"):  # a zip: the workbook Excel saves, whatever the name says
+        return _rows_to_catalog(*_xlsx_rows(data, name), name)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # the OLE container of Excel 97-2003
+        return Catalog([], [f"{name}: an Excel 97-2003 workbook (.xls), which is not read: save it as .xlsx or CSV"])
     text, problems = _decode(data, name)
+    return _rows_to_catalog(_csv_rows(text, name, problems), problems, name)
+
+
+def _csv_rows(text: str, name: str, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    header: list[str] | None = None
-    rows: list[CatalogRow] = []
-    seen_ids: dict[str, int] = {}
-    seen_files: dict[str, int] = {}
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:  # e.g. a NUL byte or an unterminated quote at the end
             problems.append(f"{name} line {reader.line_num}: unreadable CSV ({exc}); row skipped")
             continue
-        line = reader.line_num
+        yield reader.line_num, cells
+
+
+def _xlsx_rows(data: bytes, name: str) -> tuple[Iterator[tuple[int, list[str]]], list[str]]:
+    """The first worksheet's rows as text cells ("line" = the sheet's row number): numbers as
+    written (1965, not 1965.0), dates as ISO dates. A workbook openpyxl cannot open, or a
+    sheet damaged part-way, is a problem, with the rows before the damage kept."""
+    import openpyxl
+
+    problems: list[str] = []
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+    except Exception as exc:  # not a workbook, damaged, encrypted: the catalog is unreadable
+        return iter(()), [f"{name}: not a readable Excel workbook ({type(exc).__name__}: {exc})"]
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        number = 0
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, [_cell_text(value) for value in values]
+        except Exception as exc:
+            problems.append(f"{name} line {number + 1}: unreadable worksheet ({type(exc).__name__}: {exc}); "
+                            "the rows from there on are skipped")
+        finally:
+            book.close()
+
+    return rows(), problems
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows_to_catalog(lines: Iterator[tuple[int, list[str]]], problems: list[str], name: str) -> Catalog:
+    header: list[str] | None = None
+    rows: list[CatalogRow] = []
+    seen_ids: dict[str, int] = {}
+    seen_files: dict[str, int] = {}
+    for line, cells in lines:
         if not any(c.strip() for c in cells):
             continue  # blank line, or a row of empty cells
         if header is not None:

@@ -74,6 +74,38 @@ def test_catalog_in_another_encoding_or_without_id_columns_is_reported_not_fatal
     assert parse_catalog(b"").problems == ["catalog: empty catalog"]
 
 
+def xlsx(rows: list[list]) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_excel_catalog_reads_as_its_csv_does():
+    import datetime
+
+    rows = [["Шифр", "Атауы", "Авторы", "Жылы", "Тілі", "Қор", "Файл", "Алынған күні"],
+            ["K-1", "Абай жолы", "М. Әуезов", 1942, "қазақ тілі", "сирек", "abai.pdf", datetime.date(2026, 3, 1)],
+            [None, None, None, None, None, None, None, None],
+            [1001, "Война и мир", "Толстой", 1869.0, "рус.", "classics", None, None],
+            [None, "no id and no file", None, None, "kk", None, None, None]]
+    catalog = parse_catalog(xlsx(rows), "catalog.xlsx")
+    assert [(r.book_id, r.title, r.year, r.language, r.file) for r in catalog.rows] == [
+        ("K-1", "Абай жолы", "1942", "kk", "abai.pdf"), ("1001", "Война и мир", "1869", "ru", None)]
+    assert json.loads(catalog.rows[0].metadata_json()) == {"алынған_күні": "2026-03-01"}
+    assert catalog.problems == ["catalog.xlsx line 5: neither book_id nor file given; row skipped"]
+    broken = parse_catalog(xlsx(rows)[:2000], "cut.xlsx")
+    assert broken.rows == [] and "not a readable Excel workbook" in broken.problems[0]
+    old = parse_catalog(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "old.xls")
+    assert old.rows == [] and "save it as .xlsx or CSV" in old.problems[0]
+
+
 # --- matching ----------------------------------------------------------------------
 
 def test_scans_match_by_file_then_by_id_and_the_rest_are_uncatalogued(tmp_path):

@@ -324,6 +324,21 @@ def test_catalog_of_any_bytes_never_raises(data):
 
 
 @FAST
+@given(st.lists(st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=16)), max_size=4), st.floats(0.02, 1))
+def test_a_damaged_excel_catalog_never_raises(damage, keep):
+    from tests.unit.test_books_ledger import xlsx
+
+    data = bytearray(xlsx([["book_id", "title", "language"], ["KZ-1", "Абай жолы", "kk"], [2, "Қазақ тілі", None]]))
+    for where, junk in damage:
+        at = int(where * (len(data) - 1))
+        data[at:at + len(junk)] = junk
+    parsed = parse_catalog(bytes(data[:max(4, int(len(data) * keep))]), "cat.xlsx")
+    for row in parsed.rows:
+        assert row.book_id and all(valid_utf8(getattr(row, f)) for f in ("book_id", "title", "language", "file"))
+    assert all(valid_utf8(p) for p in parsed.problems)
+
+
+@FAST
 @given(st.binary(max_size=2000), st.integers(0, 4000))
 def test_a_damaged_wikipedia_dump_never_raises(noise, cut):
     from tests.unit.test_mediawiki import DUMP
