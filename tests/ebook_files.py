@@ -1,5 +1,5 @@
 """E-books and office documents for tests, written by pandoc (the pypandoc-binary wheel
-bundles it), a writer nobody here wrote, from Markdown: EPUB, DOCX, ODT, FB2."""
+bundles it), a writer nobody here wrote, from Markdown: EPUB, DOCX, ODT, FB2 (and RTF)."""
 from __future__ import annotations
 
 import io
@@ -42,7 +42,7 @@ FORMATS = ("epub", "docx", "odt", "fb2")
 
 
 def ebook(kind: str, markdown: str = MARKDOWN) -> bytes:
-    """The Markdown as an e-book or document of `kind` (epub, docx, odt, fb2), as pandoc writes it."""
+    """The Markdown as an e-book or document of `kind` (epub, docx, odt, fb2, rtf), as pandoc writes it."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"book.{kind}"
         pypandoc.convert_text(markdown, kind, format="markdown", outputfile=str(target), extra_args=["--standalone"])

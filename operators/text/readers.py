@@ -1,5 +1,5 @@
 """Readers of existing corpora: JSONL (or one JSON array), TXT, CSV/TSV, Parquet files, Wikipedia
-dumps, saved web pages, e-books and office documents (EPUB, FB2, DOCX, ODT: operators/text/
+dumps, saved web pages, RTF, e-books and office documents (EPUB, FB2, DOCX, ODT: operators/text/
 ebooks.py) into document rows.
 
 A reader takes the file's URI and an open binary stream, so it can be tested on bytes
@@ -32,6 +32,7 @@ from operators.documents import doc_id_for, error_document, new_document
 from operators.text.ebooks import EBOOK_KINDS, ebook_kind, read_ebook
 from operators.text.json_array import JsonArrayError, is_json_array, json_array
 from operators.text.legacy_kz import looks_like_kz1048
+from operators.text.rtf import rtf_text
 
 SOURCE = "text"
 DEFAULT_MAX_LINE_BYTES = 64 << 20
@@ -43,7 +44,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # JSONL, TXT and Wikipedia dumps may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and
 # SlimPajama's .jsonl.zst), xz (CC-100's .txt.xz), bzip2 (Wikipedia's dumps).
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".csv", ".tsv", ".html", ".htm", ".xhtml", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".csv", ".tsv", ".html", ".htm", ".xhtml", ".rtf", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
 EBOOK_SUFFIXES = tuple(EBOOK_KINDS)  # one document per file
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
@@ -74,6 +75,8 @@ def kind_of(uri: str) -> str | None:
         return "csv"
     if name.endswith((".html", ".htm", ".xhtml")):
         return "html"
+    if name.endswith(".rtf"):
+        return "rtf"
     if WIKI_DUMP.search(name):
         return "mediawiki"  # a Wikipedia dump, or a part of one
     return None
@@ -140,6 +143,8 @@ class TextReader:
                 yield from self._parquet(uri, stream)
             elif kind == "html":
                 yield self._html(uri, self._decompressed(uri, stream))
+            elif kind == "rtf":
+                yield self._rtf(uri, self._decompressed(uri, stream))
             elif kind == "ebook":
                 text, title = read_ebook(uri, stream, self.max_file_bytes, self.max_gzip_ratio)
                 yield new_document(SOURCE, uri, uri, text, title)
@@ -298,6 +303,14 @@ class TextReader:
         if page["reason"] is not None:
             return self._error(uri, uri, page["detail"])
         return new_document(SOURCE, uri, uri, page["text"], page["title"])
+
+    def _rtf(self, uri: str, stream: BinaryIO) -> dict:
+        """An RTF document (operators/text/rtf.py): one document of its visible text."""
+        data = stream.read(self.max_file_bytes + 1)
+        if len(data) > self.max_file_bytes:
+            return self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes}")
+        text = rtf_text(data)
+        return new_document(SOURCE, uri, uri, text) if text else self._error(uri, uri, "no text in the RTF document")
 
     def _mediawiki(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(article number, row) for each article of a MediaWiki dump (operators/text/mediawiki.py):
