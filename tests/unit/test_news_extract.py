@@ -203,9 +203,10 @@ def test_a_folder_of_warc_files_lists_wet_files_too_and_reports_the_rest(tmp_pat
     from flows.news import warc_files
     from flows.storage import Storage
 
-    for name in ("crawl-00001.warc.gz", "CC-MAIN-00000.warc.wet.gz", "old.arc.gz", "crawl-00002.warc.zst", ".hidden.warc"):
+    for name in ("crawl-00001.warc.gz", "CC-MAIN-00000.warc.wet.gz", "old.arc.gz", "crawl-00002.warc.zst", ".hidden.warc",
+                 "crawl-00003.cdx.gz"):
         (tmp_path / name).write_bytes(b"")
     cfg = load_config([f"output={tmp_path / 'out'}", f"inputs.warc=[{tmp_path}]"])
     assert [p.rsplit("/", 1)[1] for p in warc_files(cfg, Storage())] == [
-        "CC-MAIN-00000.warc.wet.gz", "crawl-00001.warc.gz", "old.arc.gz"]
-    assert [p.rsplit("/", 1)[1] for p in find_warc_files(cfg, Storage())[1]] == ["crawl-00002.warc.zst"]
+        "CC-MAIN-00000.warc.wet.gz", "crawl-00001.warc.gz", "crawl-00002.warc.zst", "old.arc.gz"]
+    assert [p.rsplit("/", 1)[1] for p in find_warc_files(cfg, Storage())[1]] == ["crawl-00003.cdx.gz"]  # an index
