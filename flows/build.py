@@ -10,10 +10,8 @@ from datetime import datetime, timezone
 
 from omegaconf import DictConfig, OmegaConf
 
-from flows.config import check_inputs
 from flows.curate import curate_units, dedup_and_write
-from flows.inputs import (catalog_books, check_output_writable, files_left_out, find_books, find_text_files,
-                          find_warc_files)
+from flows.inputs import check_output_writable, find_inputs
 from flows.ledger import write_ledger
 from flows.news import crawl_news, news_fingerprint
 from flows.pages import pages_stage
@@ -105,14 +103,10 @@ def run_build(cfg: DictConfig) -> dict:
     """Runs every stage (skipping finished ones) and returns the report."""
     run_started = time.time()
     storage = storage_for(cfg)
-    missing = check_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
+    found = find_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
     check_output_writable(cfg, storage)  # and so does a read-only or full output disk
-    text_files, ignored_text = find_text_files(cfg, storage)
-    books, ignored_books = find_books(cfg, storage)
-    warcs, ignored_warcs = find_warc_files(cfg, storage)
-    left_out = files_left_out([ignored_text, ignored_books, ignored_warcs],
-                              [text_files, warcs, *(book["files"] for book in books)])
-    books, catalog = catalog_books(cfg, storage, books)
+    missing, text_files, books, warcs, left_out, catalog = (found.missing, found.text_files, found.books, found.warcs,
+                                                            found.left_out, found.catalog)
     if not text_files and not books and not (cfg.inputs.news.seeds or cfg.inputs.warc or cfg.inputs.instructions):
         raise SystemExit("qazflow: nothing to do: give inputs.text, inputs.books, inputs.news.seeds, inputs.warc "
                          "or inputs.instructions")

@@ -1,6 +1,8 @@
 """The `qazflow` command.
 
   qazflow build  key=value ...     run the build (embedded local Ray unless ray.address)
+  qazflow inputs key=value ...     what that build would read, by kind of file, and what it
+                                   would leave out (nothing is read or started)
   qazflow submit key=value ...     the same build as a Ray job on ray.address
   qazflow status output=DIR [collection=NAME] [books=true]
                                    digitization and corpus progress; writes report.html
@@ -54,6 +56,18 @@ def cmd_build(args: list[str]) -> int:
         print(f"  left out:  {len(ignored)} input files of a kind no source reads, e.g. {ignored[0]} "
               "(report.json: inputs.ignored_files)")
     return 0 if docs["balanced"] else 1
+
+
+def cmd_inputs(args: list[str]) -> int:
+    from flows.build import storage_for
+    from flows.inputs import find_inputs, survey
+    from flows.shards import instruction_files
+
+    cfg = load_config(args)
+    storage = storage_for(cfg)
+    found = find_inputs(cfg, storage)
+    print("\n".join(survey(found, instruction_files(cfg, storage) if cfg.inputs.instructions else [])))
+    return 0
 
 
 def cmd_submit(args: list[str]) -> int:
@@ -137,7 +151,7 @@ def shards_mixture(storage, shards_dir: str, args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "submit": cmd_submit, "status": cmd_status, "shards": cmd_shards}
+COMMANDS = {"build": cmd_build, "inputs": cmd_inputs, "submit": cmd_submit, "status": cmd_status, "shards": cmd_shards}
 
 
 def main(argv: list[str] | None = None) -> int:

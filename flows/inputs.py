@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import errno
 import os
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
 
-from flows.config import ConfigError
+from flows.config import ConfigError, check_inputs
 from flows.ledger import known_book_ids
 from flows.storage import Storage, is_s3
 from operators.base import rows_to_table
@@ -90,6 +92,70 @@ def _expand(storage: Storage, uris, accept, output: str) -> tuple[list[str], lis
         else:
             files.append(uri)
     return sorted(dict.fromkeys(files)), ignored
+
+
+@dataclass
+class Inputs:
+    """What a build reads, found before any work starts."""
+    missing: list[str]  # paths in the config that do not exist (under inputs.on_missing=reject)
+    text_files: list[str]
+    books: list[dict]  # named and described by the catalog
+    warcs: list[str]
+    left_out: list[str]  # files in the folders given of a kind no source reads
+    catalog: BookMatch
+
+
+def find_inputs(cfg: DictConfig, storage: Storage) -> Inputs:
+    missing = check_inputs(cfg, storage)
+    text_files, ignored_text = find_text_files(cfg, storage)
+    books, ignored_books = find_books(cfg, storage)
+    warcs, ignored_warcs = find_warc_files(cfg, storage)
+    left_out = files_left_out([ignored_text, ignored_books, ignored_warcs],
+                              [text_files, warcs, *(book["files"] for book in books)])
+    books, catalog = catalog_books(cfg, storage, books)
+    return Inputs(missing, text_files, books, warcs, left_out, catalog)
+
+
+def survey(found: Inputs, instructions: list[str], listed: int = 20) -> list[str]:
+    """`qazflow inputs`: what a build with this configuration would read, by kind of file,
+    and what it would leave out, in lines for a person (`listed` paths of each list)."""
+    def kinds(paths) -> str:
+        counts = Counter(_file_kind(p) for p in paths)
+        return " (" + ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) + ")"
+
+    def paths(items: list[str]) -> list[str]:
+        return [f"  {p}" for p in items[:listed]] + ([f"  ... and {len(items) - listed} more"] if len(items) > listed else [])
+
+    absent = set(found.missing)
+    text = [p for p in found.text_files if p not in absent]
+    books = [b for b in found.books if b["uri"] not in absent]
+    folders = [b for b in books if b["uri"] != b["files"][0]]
+    scans = [b["uri"] for b in books if b["uri"] == b["files"][0]]
+    catalogued = sum(1 for ref in found.catalog.books if ref.catalogued and ref.uri not in absent)
+    book_kinds = ", ".join(filter(None, [kinds(scans)[2:-1] if scans else "",
+                                         f"page-image folders {len(folders)} ({sum(len(b['files']) for b in folders)} "
+                                         "pages)" if folders else ""]))
+    lines = [f"text:          {len(text)} files" + (kinds(text) if text else ""),
+             f"books:         {len(books)}" + (f" ({book_kinds})" if books else ""),
+             f"catalog:       {catalogued} books catalogued, {len(books) - catalogued} not, "
+             f"{len(found.catalog.missing)} catalogued without a scan (queued), {len(found.catalog.problems)} problems",
+             *paths(found.catalog.problems),
+             f"warc:          {len(found.warcs)} files" + (kinds(found.warcs) if found.warcs else ""),
+             f"instructions:  {len(instructions)} files",
+             f"left out:      {len(found.left_out)} files of a kind no source reads"
+             + (kinds(found.left_out) if found.left_out else ""),
+             *paths(found.left_out),
+             f"missing:       {len(found.missing)} paths that do not exist", *paths(found.missing)]
+    return lines
+
+
+def _file_kind(path: str) -> str:
+    """The file's kind as its name says it: "epub", "jsonl.zst", "warc.gz"."""
+    name = os.path.basename(path.rstrip("/")).lower()
+    parts = name.split(".")[1:]
+    if len(parts) >= 2 and parts[-1] in ("gz", "zst", "zstd", "xz", "bz2", "zip"):
+        return ".".join(parts[-2:])
+    return parts[-1] if parts else "(no suffix)"
 
 
 def files_left_out(ignored: list[list[str]], read: list[list[str]]) -> list[str]:

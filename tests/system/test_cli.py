@@ -75,3 +75,28 @@ def test_submit_refuses_credentials_on_the_job_command_line(tmp_path, samples):
     assert result.returncode == 2 and "storage.s3.secret_access_key" in result.stderr
     assert "qazflowFAKEsecret" not in result.stdout + result.stderr
 
+
+def test_qazflow_inputs_says_what_a_build_would_read_and_leave_out(tmp_path, samples):
+    """`qazflow inputs`: counts by kind of file for each source, the catalog's matches, the
+    files left out and the paths missing; nothing is read, no Ray is started."""
+    library, scans = tmp_path / "library", tmp_path / "scans"
+    (scans / "vol1").mkdir(parents=True)
+    library.mkdir()
+    for name in ("a.epub", "b.fb2", "c.csv", "d.jsonl.zst", "notes.xlsx", "cover.psd"):
+        (library / name).write_bytes(b"x")
+    for name in ("0001.png", "0002.png", "0003.png"):
+        (scans / "vol1" / name).write_bytes(b"x")
+    (scans / "kitap.pdf").write_bytes(b"x")
+    (scans / "catalog.csv").write_text("book_id,title,language,file\nK-1,Кітап,kk,kitap.pdf\nK-2,Жоқ,kk,gone.pdf\n")
+    result = run_qazflow("inputs", f"output={tmp_path}/out", f"inputs.text=[{library},{samples}/text/kk_news.jsonl]",
+                         f"inputs.books=[{scans},{tmp_path}/not_there]", f"inputs.catalog={scans}/catalog.csv",
+                         "inputs.on_missing=reject")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert lines[0] == "text:          5 files (csv 1, epub 1, fb2 1, jsonl 1, jsonl.zst 1)"
+    assert lines[1] == "books:         2 (pdf 1, page-image folders 1 (3 pages))"
+    assert lines[2].startswith("catalog:       1 books catalogued, 1 not, 1 catalogued without a scan (queued)")
+    left_out = lines.index("left out:      2 files of a kind no source reads (psd 1, xlsx 1)")
+    assert sorted(lines[left_out + 1:left_out + 3]) == [f"  {library}/cover.psd", f"  {library}/notes.xlsx"]
+    assert lines[-2:] == ["missing:       1 paths that do not exist", f"  {tmp_path}/not_there"]
+    assert not (tmp_path / "out").exists()

@@ -7,3 +7,4 @@ def test_a_file_one_source_passes_over_is_left_out_only_if_no_source_reads_it():
     ignored = [["bad/corrupt.pdf", "bad/notes.xlsx"], ["bad/malformed.jsonl", "bad/notes.xlsx"], []]
     read = [["bad/malformed.jsonl"], [], ["bad/corrupt.pdf"]]
     assert files_left_out(ignored, read) == ["bad/notes.xlsx"]
+
