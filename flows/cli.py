@@ -2,7 +2,7 @@
 
   qazflow build  key=value ...     run the build (embedded local Ray unless ray.address)
   qazflow inputs key=value ...     what that build would read, by kind of file, and what it
-                                   would leave out (nothing is read or started)
+                                   would leave out (no document read, no Ray started)
   qazflow submit key=value ...     the same build as a Ray job on ray.address
   qazflow status output=DIR [collection=NAME] [books=true]
                                    digitization and corpus progress; writes report.html
