@@ -103,10 +103,8 @@ def run_build(cfg: DictConfig) -> dict:
     """Runs every stage (skipping finished ones) and returns the report."""
     run_started = time.time()
     storage = storage_for(cfg)
-    found = find_inputs(cfg, storage)  # before Ray starts: a typo fails in a second
+    missing, text_files, books, warcs, left_out, catalog = find_inputs(cfg, storage)  # a typo fails in a second
     check_output_writable(cfg, storage)  # and so does a read-only or full output disk
-    missing, text_files, books, warcs, left_out, catalog = (found.missing, found.text_files, found.books, found.warcs,
-                                                            found.left_out, found.catalog)
     if not text_files and not books and not (cfg.inputs.news.seeds or cfg.inputs.warc or cfg.inputs.instructions):
         raise SystemExit("qazflow: nothing to do: give inputs.text, inputs.books, inputs.news.seeds, inputs.warc "
                          "or inputs.instructions")

@@ -5,7 +5,7 @@ import errno
 import os
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import pyarrow as pa
 from omegaconf import DictConfig, OmegaConf
@@ -94,8 +94,7 @@ def _expand(storage: Storage, uris, accept, output: str) -> tuple[list[str], lis
     return sorted(dict.fromkeys(files)), ignored
 
 
-@dataclass
-class Inputs:
+class Inputs(NamedTuple):
     """What a build reads, found before any work starts."""
     missing: list[str]  # paths in the config that do not exist (under inputs.on_missing=reject)
     text_files: list[str]

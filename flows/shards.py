@@ -21,10 +21,10 @@ from omegaconf import DictConfig, OmegaConf
 from flows.runtime import actor_pool, log
 from flows.stages import stage_key
 from flows.storage import Storage, is_s3, join
+from operators.text.json_array import is_json_array
 from operators.tokens.bpe import FillLanguage, Fertility, SampleForTraining, Tokenize, special_ids, \
     tokenization_failures, train_bpe, training_fractions
 from operators.tokens.reader import PackedReader
-from operators.text.json_array import is_json_array
 from operators.tokens.shards import ShardPacker
 from schemas import DOCUMENT, ShardEntry, ShardManifest
 

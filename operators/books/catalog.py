@@ -2,9 +2,9 @@
 catalogued books.
 
 Catalogs come from spreadsheets: saved as .xlsx, or as CSV with a byte-order mark, `;` as
-the delimiter (Excel in a Russian or Kazakh locale), blank lines, stray columns. A bad row is reported with its
-line number and skipped; it never stops a run. Columns beyond the known ones are kept
-as metadata (JSON), so nothing a librarian wrote is lost.
+the delimiter (Excel in a Russian or Kazakh locale), blank lines, stray columns. A bad row
+is reported with its line number and skipped; it never stops a run. Columns beyond the
+known ones are kept as metadata (JSON), so nothing a librarian wrote is lost.
 
 Matching a scan to its row: by the `file` column (a path relative to the books root),
 else by `book_id` equal to the file's stem or the folder's name. A scan without a row
