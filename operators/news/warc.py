@@ -136,6 +136,13 @@ class RotatingWarcWriter:
             return list(self.finished)
 
 
+def record_body(record, max_bytes: int | None) -> bytes:
+    """The record's payload, content-decoded; at most `max_bytes + 1` bytes, so a caller can
+    tell an oversized one."""
+    content = record.content_stream()
+    return content.read() if max_bytes is None else content.read(max_bytes + 1)
+
+
 def record_fields(record, offset: int, body: bytes | None) -> dict:
     http = record.http_headers
     return {
@@ -173,10 +180,8 @@ def iter_warc_responses(stream: BinaryIO, with_body: bool = True,
     for record in iterator:
         if record.rec_type != "response":
             continue
-        body = None
-        if with_body:  # before get_record_offset(), which reads the record to its end
-            content = record.content_stream()
-            body = content.read() if max_bytes is None else content.read(max_bytes + 1)
+        # the body before get_record_offset(), which reads the record to its end
+        body = record_body(record, max_bytes) if with_body else None
         offset = iterator.get_record_offset()
         yield record_fields(record, offset, body), offset
 
@@ -187,6 +192,4 @@ def read_warc_response(stream: BinaryIO, offset: int, max_bytes: int | None = No
     record = next(iter(ArchiveIterator(stream, arc2warc=True)), None)
     if record is None or record.rec_type != "response":
         raise ValueError(f"no response record at offset {offset}")
-    content = record.content_stream()
-    body = content.read() if max_bytes is None else content.read(max_bytes + 1)
-    return record_fields(record, offset, body)
+    return record_fields(record, offset, record_body(record, max_bytes))

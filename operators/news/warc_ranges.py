@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
-from operators.news.warc import record_fields
+from operators.news.warc import record_body, record_fields
 from operators.news.warc_zstd import decompressed, is_warc_zstd, whole_frames_end
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -168,11 +168,7 @@ def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, wi
                     raise ValueError(f"damaged gzip member at offset {iterator.offset}")
                 fields = None
                 if record.rec_type in ("response", "conversion"):  # read before the offset, which reads to the end
-                    body = None
-                    if with_body:
-                        content = record.content_stream()
-                        body = content.read() if max_bytes is None else content.read(max_bytes + 1)
-                    fields = record_fields(record, None, body)
+                    fields = record_fields(record, None, record_body(record, max_bytes) if with_body else None)
                 # Until here iterator.offset is this record's start, where a failure is reported.
                 offset = seen = iterator.get_record_offset()
                 if fields is not None:
@@ -205,9 +201,7 @@ def _whole_zstd(stream: BinaryIO, with_body: bool, max_bytes: int | None):
         for record in iterator:
             if record.rec_type not in ("response", "conversion"):
                 continue
-            content = record.content_stream() if with_body else None
-            body = None if content is None else content.read() if max_bytes is None else content.read(max_bytes + 1)
-            fields = record_fields(record, None, body)
+            fields = record_fields(record, None, record_body(record, max_bytes) if with_body else None)
             fields["warc_offset"] = offset = iterator.get_record_offset()
             yield fields, offset, None
     except Exception as exc:
