@@ -1,6 +1,6 @@
-"""Readers of existing corpora: JSONL (or one JSON array), TXT, CSV/TSV, Parquet files, Wikipedia
-dumps, saved web pages, RTF, e-books and office documents (EPUB, FB2, DOCX, ODT: operators/text/
-ebooks.py) into document rows.
+"""Readers of existing corpora: JSONL (or one JSON array), TXT, CSV/TSV, Parquet and Arrow
+files, Wikipedia dumps, saved web pages, RTF, e-books and office documents (EPUB, FB2, DOCX,
+ODT: operators/text/ebooks.py) into document rows.
 
 A reader takes the file's URI and an open binary stream, so it can be tested on bytes
 and run on local or S3 files alike. Every problem becomes an error row for the smallest
@@ -26,6 +26,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from operators.documents import doc_id_for, error_document, new_document
@@ -44,7 +45,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # JSONL, TXT and Wikipedia dumps may be compressed: gzip (Dolma's .json.gz), zstd (The Pile's and
 # SlimPajama's .jsonl.zst), xz (CC-100's .txt.xz), bzip2 (Wikipedia's dumps).
 COMPRESSED = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2"}
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".csv", ".tsv", ".html", ".htm", ".xhtml", ".rtf", ".xml", ".parquet")  # all but Parquet also + COMPRESSED
+# All but Parquet and Arrow also + COMPRESSED.
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".csv", ".tsv", ".html", ".htm", ".xhtml", ".rtf", ".xml", ".parquet",
+            ".arrow")
 EBOOK_SUFFIXES = tuple(EBOOK_KINDS)  # one document per file
 # Code pages Kazakh and Russian text files were saved in before UTF-8: Windows (cp1251), the
 # Kazakh standard KZ-1048, KOI8, DOS (cp866), old Macs, ISO, and Notepad's "Unicode" (UTF-16).
@@ -64,6 +67,8 @@ def kind_of(uri: str) -> str | None:
     name = uri.lower()
     if name.endswith(".parquet"):
         return "parquet"
+    if name.endswith(".arrow"):
+        return "arrow"
     if ebook_kind(name):
         return "ebook"
     name = next((name.removesuffix(c) for c in COMPRESSED if name.endswith(c)), name)
@@ -141,6 +146,8 @@ class TextReader:
                 yield from _unique_doc_ids(uri, self._mediawiki(uri, self._decompressed(uri, stream)))
             elif kind == "parquet":
                 yield from self._parquet(uri, stream)
+            elif kind == "arrow":
+                yield from self._arrow(uri, stream)
             elif kind == "html":
                 yield self._html(uri, self._decompressed(uri, stream))
             elif kind == "rtf":
@@ -150,7 +157,7 @@ class TextReader:
                 yield new_document(SOURCE, uri, uri, text, title)
             else:
                 yield self._error(uri, uri, f"unsupported file type (expected one of {', '.join(SUFFIXES)}, "
-                                            f"all but .parquet also {', '.join(COMPRESSED)}; "
+                                            f"all but .parquet and .arrow also {', '.join(COMPRESSED)}; "
                                             f"or {', '.join(EBOOK_SUFFIXES)})")
         except Exception as exc:  # truncated gzip, a gzip bomb, unreadable Parquet, I/O errors, a bug: one row
             yield self._error(uri, uri, f"{type(exc).__name__}: {exc}")
@@ -416,13 +423,37 @@ class TextReader:
 
     def _parquet(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
         parquet = pq.ParquetFile(stream)
-        names = parquet.schema_arrow.names
+        columns = self._columns(parquet.schema_arrow.names)
+        yield from self._batches(uri, parquet.iter_batches(batch_size=1024, columns=columns) if columns else None,
+                                 parquet.schema_arrow.names)
+
+    def _arrow(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
+        """An Arrow IPC file, or stream: what Hugging Face's `save_to_disk` leaves
+        (data-00000-of-00001.arrow), read a record batch at a time."""
+        try:
+            reader = pa.ipc.open_file(stream)
+            batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+        except pa.ArrowInvalid:  # not the file format: the stream format
+            stream.seek(0)
+            reader = pa.ipc.open_stream(stream)
+            batches = iter(reader)
+        names = reader.schema.names
+        columns = self._columns(names)
+        yield from self._batches(uri, (batch.select(columns) for batch in batches) if columns else None, names)
+
+    def _columns(self, names: list[str]) -> list[str] | None:
+        """The columns a record needs, or None when the text column is not there."""
         if self.text_field not in names:
+            return None
+        return [c for c in (self.text_field, self.id_field, self.title_field) if c in names]
+
+    def _batches(self, uri: str, batches, names: list[str]) -> Iterator[dict]:
+        """One document per row of a columnar file's batches (None: no text column)."""
+        if batches is None:
             yield self._error(uri, uri, f"no column {self.text_field!r} (columns: {', '.join(names)})")
             return
-        columns = [c for c in (self.text_field, self.id_field, self.title_field) if c in names]
         row_no = 0
-        for batch in parquet.iter_batches(batch_size=1024, columns=columns):
+        for batch in batches:
             for record in batch.to_pylist():
                 row_no += 1
                 where = f"{uri}:{row_no}"

@@ -250,3 +250,26 @@ def test_a_saved_web_page_gives_its_main_text_without_menus_or_comments(path):
     assert not any(junk in row["text"] for junk in (NAV_TEXT, SIDEBAR_TEXT, COMMENT_TEXT, FOOTER_TEXT))
     [empty] = read("blank.html", b"<html><head><title>x</title></head><body></body></html>")
     assert empty["reason"] == "TextReader" and "no main text" in empty["detail"]
+
+
+@pytest.mark.parametrize("form", ["stream", "file"])
+def test_an_arrow_file_as_hugging_face_saves_a_dataset(form):
+    """`Dataset.save_to_disk` writes Arrow's stream format (data-00000-of-00001.arrow); the
+    file format is read too."""
+    table = pa.table({"id": ["a", "b"], "text": [KK, RU], "label": [1, 0]})
+    sink = io.BytesIO()
+    with (pa.ipc.new_stream if form == "stream" else pa.ipc.new_file)(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=1)
+    rows = read("data-00000-of-00001.arrow", sink.getvalue())
+    assert [(r["source_id"], r["text"], r["reason"]) for r in rows] == [("a", KK, None), ("b", RU, None)]
+    [bad] = read("x.arrow", b"not arrow at all")
+    assert bad["reason"] == "TextReader"
+    [no_text] = read("y.arrow", _arrow_without_text())
+    assert "no column 'text'" in no_text["detail"]
+
+
+def _arrow_without_text() -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, pa.schema([("body", pa.string())])) as writer:
+        writer.write_table(pa.table({"body": ["x"]}))
+    return sink.getvalue()
