@@ -268,9 +268,20 @@ _DOCX = _Rules(blocks=frozenset({"p"}), skip=frozenset({"Fallback", "del", "inst
 
 
 def _docx(members: _Members) -> tuple[str, str | None]:
-    body = _parse(members.read("word/document.xml"))
-    title = _title(_parse(members.read("docProps/core.xml")), "title") if "docProps/core.xml" in members.names else None
-    return _require_text(_text(body, _DOCX), "word/document.xml"), title
+    main = _docx_part(members, "/officeDocument", "word/document.xml")
+    core = _docx_part(members, "/core-properties", "docProps/core.xml")
+    title = _title(_parse(members.read(core)), "title") if core in members.names else None
+    return _require_text(_text(_parse(members.read(main)), _DOCX), main), title
+
+
+def _docx_part(members: _Members, relationship: str, usual: str) -> str:
+    """Where the package's relationships (_rels/.rels) put a part: Word writes the usual name,
+    other writers may not (word/document2.xml)."""
+    if "_rels/.rels" in members.names:
+        for element in _parse(members.read("_rels/.rels")).iter():
+            if (element.get("Type") or "").endswith(relationship) and element.get("Target"):
+                return normpath(unquote(element.get("Target")).lstrip("/"))
+    return usual
 
 
 # ODT (OpenDocument text): <text:h> and <text:p> in office:body; notes, annotations and

@@ -93,6 +93,15 @@ def test_docx_tracked_deletions_field_codes_and_text_boxes():
     assert text.split("\n") == ["Қазақ тілі", "7", "Қорап ішіндегі мәтін", "бір\tекі", "үш"]
 
 
+def test_a_docx_whose_main_part_has_another_name_is_found_by_its_relationship():
+    docx = BOOKS["docx"]
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        body, rels = archive.read("word/document.xml"), archive.read("_rels/.rels")
+    renamed = replace_member(docx, {"word/document.xml": None, "word/document2.xml": body,
+                                    "_rels/.rels": rels.replace(b"word/document.xml", b"/word/document2.xml")})
+    assert kept("x.docx", renamed)["text"] == kept("x.docx", docx)["text"]
+
+
 def test_odt_spaces_tabs_line_breaks_and_notes():
     text_ns, office = "urn:oasis:names:tc:opendocument:xmlns:text:1.0", "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
     content = f"""<?xml version="1.0" encoding="UTF-8"?>
