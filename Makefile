@@ -109,6 +109,7 @@ bench: install bench-deps
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/tokens_reader.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/scale.py $(BENCH_ARGS)
 	RAY_AUTH_MODE=disabled $(PY) tests/benchmarks/books_scale.py $(BENCH_ARGS)
+	$(PY) tests/benchmarks/ebooks_read.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -rf demo_output

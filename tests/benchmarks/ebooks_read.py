@@ -7,7 +7,7 @@ are written by pandoc from real kk/ru/en paragraphs (samples/text), in every for
 `--dir` adds files of your own (the foreign DOCX/ODT of python-docx's and odfpy's test
 suites, say).
 
-    .venv/bin/python tests/benchmarks/ebooks_read.py [--books 20] [--paragraphs 40] [--dir DIR]
+    .venv/bin/python tests/benchmarks/ebooks_read.py [--books 20] [--paragraphs 40] [--dir DIR] [--quick]
 """
 from __future__ import annotations
 
@@ -48,7 +48,10 @@ def main() -> None:
     ap.add_argument("--books", type=int, default=20, help="books per format")
     ap.add_argument("--paragraphs", type=int, default=40, help="paragraphs per book")
     ap.add_argument("--dir", type=Path, help="more files to read (any of the formats)")
+    ap.add_argument("--quick", action="store_true", help="3 books of 10 paragraphs per format")
     args = ap.parse_args()
+    if args.quick:
+        args.books, args.paragraphs = 3, 10
 
     from operators.text.readers import TextReader
     from tests.ebook_files import ebook
