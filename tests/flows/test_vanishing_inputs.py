@@ -13,7 +13,7 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-import flows.build
+import flows.inputs
 from flows.build import run_build
 from flows.config import load_config
 from tests.system.test_s3 import s3_endpoint  # noqa: F401 - the moto_server fixture
@@ -50,8 +50,8 @@ def vanished(ray_session, s3_endpoint, samples, tmp_path_factory):  # noqa: F811
         return listing
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(flows.build, "find_text_files", then_delete(flows.build.find_text_files, f"in/text/{GONE_TEXT}"))
-        patch.setattr(flows.build, "find_books", then_delete(flows.build.find_books, f"in/scans/{GONE_BOOK}"))
+        patch.setattr(flows.inputs, "find_text_files", then_delete(flows.inputs.find_text_files, f"in/text/{GONE_TEXT}"))
+        patch.setattr(flows.inputs, "find_books", then_delete(flows.inputs.find_books, f"in/scans/{GONE_BOOK}"))
         report = run_build(cfg)
     return output, report, listed, (cfg, s3)  # the last: for the rerun, the last test of the module
 
