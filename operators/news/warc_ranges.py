@@ -185,7 +185,9 @@ def iter_warc_range(stream: BinaryIO, start: int = 0, end: int | None = None, wi
             if position is not None:
                 yield None, None, f"cannot read WARC: damaged gzip member after offset {seen}"
         except Exception as exc:  # a damaged record: reported, then the next one is looked for
-            failed_at = max(iterator.offset, position)  # the damaged record's start
+            # The damaged record's start; past the last record read, since warcio's own offset
+            # can fall back behind it when a member's end is damaged (records read twice).
+            failed_at = max(iterator.offset, position, seen)
             yield None, None, f"cannot read WARC: {type(exc).__name__}: {exc}"
             position = next_record_start(stream, failed_at + 1, end) if gzip_members else None
 

@@ -223,6 +223,9 @@ def test_txt_is_always_exactly_one_row(data, max_file_bytes):
 @FAST
 @given(txt_files(), st.sampled_from(["line", "paragraph"]), st.sampled_from([16, 64 << 20]))
 def test_txt_by_line_or_paragraph_accounts_for_every_nonblank_line(data, unit, max_file_bytes):
+    # A UTF-16 byte-order mark that decodes makes a UTF-16 file, whose lines are not its byte
+    # lines (tests/unit/test_text_readers.py reads one).
+    assume(not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)))
     rows = list(TextReader(max_file_bytes=max_file_bytes, txt_unit=unit)("in.txt", io.BytesIO(data)))
     assert rows
     assert_documents(rows)
