@@ -120,7 +120,7 @@ def survey(found: Inputs, instructions: list[str], listed: int = 20) -> list[str
     and what it would leave out, in lines for a person (`listed` paths of each list)."""
     def kinds(paths) -> str:
         counts = Counter(_file_kind(p) for p in paths)
-        return " (" + ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) + ")"
+        return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def paths(items: list[str]) -> list[str]:
         return [f"  {p}" for p in items[:listed]] + ([f"  ... and {len(items) - listed} more"] if len(items) > listed else [])
@@ -131,18 +131,18 @@ def survey(found: Inputs, instructions: list[str], listed: int = 20) -> list[str
     folders = [b for b in books if b["uri"] != b["files"][0]]
     scans = [b["uri"] for b in books if b["uri"] == b["files"][0]]
     catalogued = sum(1 for ref in found.catalog.books if ref.catalogued and ref.uri not in absent)
-    book_kinds = ", ".join(filter(None, [kinds(scans)[2:-1] if scans else "",
+    book_kinds = ", ".join(filter(None, [kinds(scans),
                                          f"page-image folders {len(folders)} ({sum(len(b['files']) for b in folders)} "
                                          "pages)" if folders else ""]))
-    lines = [f"text:          {len(text)} files" + (kinds(text) if text else ""),
+    lines = [f"text:          {len(text)} files" + (f" ({kinds(text)})" if text else ""),
              f"books:         {len(books)}" + (f" ({book_kinds})" if books else ""),
              f"catalog:       {catalogued} books catalogued, {len(books) - catalogued} not, "
              f"{len(found.catalog.missing)} catalogued without a scan (queued), {len(found.catalog.problems)} problems",
              *paths(found.catalog.problems),
-             f"warc:          {len(found.warcs)} files" + (kinds(found.warcs) if found.warcs else ""),
+             f"warc:          {len(found.warcs)} files" + (f" ({kinds(found.warcs)})" if found.warcs else ""),
              f"instructions:  {len(instructions)} files",
              f"left out:      {len(found.left_out)} files of a kind no source reads"
-             + (kinds(found.left_out) if found.left_out else ""),
+             + (f" ({kinds(found.left_out)})" if found.left_out else ""),
              *paths(found.left_out),
              f"missing:       {len(found.missing)} paths that do not exist", *paths(found.missing)]
     return lines

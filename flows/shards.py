@@ -7,7 +7,6 @@ row group at a time: memory does not grow with the corpus.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import tempfile
@@ -21,7 +20,6 @@ from omegaconf import DictConfig, OmegaConf
 from flows.runtime import actor_pool, log
 from flows.stages import stage_key
 from flows.storage import Storage, is_s3, join
-from operators.text.json_array import is_json_array
 from operators.tokens.bpe import FillLanguage, Fertility, SampleForTraining, Tokenize, special_ids, \
     tokenization_failures, train_bpe, training_fractions
 from operators.tokens.reader import PackedReader
@@ -184,11 +182,15 @@ def instruction_files(cfg: DictConfig, storage: Storage) -> list[str]:
     return sorted(files)
 
 
-def holds_json_array(storage: Storage, uri: str) -> bool:
-    """The file is one JSON array (Alpaca's .json), whatever its name says, not JSONL."""
-    with storage.open_input(uri) as stream:
-        head = (gzip.GzipFile(fileobj=stream) if uri.endswith(".gz") else stream).read(4096)
-    return is_json_array(head)
+
+def _holds_json_array(storage: Storage, uri: str) -> bool:
+    from operators.tokens.sft import holds_json_array
+
+    try:
+        with storage.open_input(uri) as stream:
+            return holds_json_array(uri, stream)
+    except OSError:  # vanished since listed: reading it by lines reports it
+        return False
 
 
 def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: str) -> dict | None:
@@ -234,7 +236,7 @@ def build_sft_shards(cfg: DictConfig, storage: Storage, stages, upstream_key: st
                                  target_bytes=cfg.shards.target_bytes, row_group_bytes=cfg.shards.row_group_bytes,
                                  schema=SFT_SHARD)
             # JSONL by lines; a file holding one JSON array (Alpaca's .json) by its elements.
-            arrays = [p for f, p in zip([f for f in files if f not in gone], paths) if holds_json_array(storage, f)]
+            arrays = [p for f, p in zip([f for f in files if f not in gone], paths) if _holds_json_array(storage, f)]
             lines, max_record = [p for p in paths if p not in arrays], int(cfg.inputs.max_line_bytes)
             parts = [ray.data.read_text(lines, filesystem=fs)] if lines else []
             if arrays:

@@ -249,12 +249,12 @@ class TextReader:
     def _csv(self, uri: str, stream: BinaryIO) -> Iterator[tuple[int, dict]]:
         """(row number, row) for each record of a CSV or TSV file with a header: text, id and
         title from the columns of those names. UTF-8, or the code page Excel saved it in
-        (cp1251 ...: judged on the first MiB); the delimiter is a tab for .tsv, else whichever
-        of , ; tab | makes a header with the text column (Excel in Russian and Kazakh locales
-        writes ";"). Streamed: a line over max_line_bytes is an error row, skipped unread."""
+        (cp1251 ...: judged on the first MiB); the delimiter is whichever of , ; tab | makes a
+        header with the text column (Excel in Russian and Kazakh locales writes ";"; a .tsv
+        may hold commas). Streamed: a line over max_line_bytes is an error row, skipped unread."""
         raw, encoding, sample = _line_stream(stream)
         tsv = uri.lower().removesuffix(_compression_suffix(uri)).endswith(".tsv")
-        delimiter = "\t" if tsv else _delimiter(sample, self.text_field)
+        delimiter = _delimiter(sample, self.text_field, "\t" if tsv else ",")  # the header is checked, not the name
         skipped: dict[int, str] = {}  # line number → why it was not read: too long, or not in the encoding
         lines = _decoded_lines(raw, encoding, self.max_line_bytes, skipped)
         csv.field_size_limit(self.max_line_bytes)  # a quoted field may span lines: bounded all the same
@@ -303,9 +303,9 @@ class TextReader:
         left out), the charset from the page's own <meta> or sniffed."""
         from operators.news.extract import extract_document
 
-        data = stream.read(self.max_file_bytes + 1)
-        if len(data) > self.max_file_bytes:
-            return self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes}")
+        data = self._whole(stream)
+        if data is None:
+            return self._too_large(uri)
         page = extract_document(uri, data, None, None, None, "text/html")
         if page["reason"] is not None:
             return self._error(uri, uri, page["detail"])
@@ -313,9 +313,9 @@ class TextReader:
 
     def _rtf(self, uri: str, stream: BinaryIO) -> dict:
         """An RTF document (operators/text/rtf.py): one document of its visible text."""
-        data = stream.read(self.max_file_bytes + 1)
-        if len(data) > self.max_file_bytes:
-            return self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes}")
+        data = self._whole(stream)
+        if data is None:
+            return self._too_large(uri)
         text = rtf_text(data)
         return new_document(SOURCE, uri, uri, text) if text else self._error(uri, uri, "no text in the RTF document")
 
@@ -401,11 +401,18 @@ class TextReader:
         if n_rows == 0:
             yield 0, self._error(uri, uri, "empty file")
 
-    def _txt_file(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
+    def _whole(self, stream: BinaryIO) -> bytes | None:
+        """A file that is one document, whole; None when it is over max_file_bytes."""
         data = stream.read(self.max_file_bytes + 1)
-        if len(data) > self.max_file_bytes:
-            yield self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes} (a corpus of many "
-                                        "documents in one file: inputs.txt_unit=paragraph or line)")
+        return data if len(data) <= self.max_file_bytes else None
+
+    def _too_large(self, uri: str, hint: str = "") -> dict:
+        return self._error(uri, uri, f"file larger than max_file_bytes={self.max_file_bytes}{hint}")
+
+    def _txt_file(self, uri: str, stream: BinaryIO) -> Iterator[dict]:
+        data = self._whole(stream)
+        if data is None:
+            yield self._too_large(uri, " (a corpus of many documents in one file: inputs.txt_unit=paragraph or line)")
         elif not data.strip():
             yield self._error(uri, uri, "empty file")
         else:
@@ -504,17 +511,18 @@ def _encoding_of(head: bytes) -> str | None:
     return legacy[1] if legacy else None
 
 
-def _delimiter(sample: str, text_field: str) -> str:
+def _delimiter(sample: str, text_field: str, usual: str = ",") -> str:
     """The delimiter whose header holds the text column (of several, the one making the most
-    columns); else the one making the most columns, so the error names what the header holds.
-    A header is checkable where a sniffer guessing from the rows' shapes is not."""
+    columns, then `usual`: a tab for .tsv); else the one making the most columns, so the
+    error names what the header holds. A header is checkable where a sniffer guessing from
+    the rows' shapes, or a file's name, is not."""
     def header(delimiter: str) -> list[str]:
         try:
             return [name.strip() for name in next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])]
         except csv.Error:
             return []
 
-    return max(CSV_DELIMITERS, key=lambda d: (text_field in header(d), len(header(d)), d == ","))
+    return max(CSV_DELIMITERS, key=lambda d: (text_field in header(d), len(header(d)), d == usual))
 
 
 class _Prepended(io.RawIOBase):

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from operators.text.json_array import JsonArrayError, json_array
+from operators.text.json_array import JsonArrayError, is_json_array, json_array
 from operators.text.normalize import normalize_whitespace, remove_control_chars
 from operators.text.pii import find_pii, redact
 from schemas.shard import SFT_SHARD, TOKEN_TYPE
@@ -67,12 +67,29 @@ def messages_of(record: dict) -> list[dict]:
 def array_records(path: str, data: bytes, max_record_bytes: int) -> list[dict]:
     """{"text": record JSON} for each element of an instruction file holding one JSON array
     (Alpaca's and most Hugging Face instruction sets' `.json`, gzipped or not), as reading a
-    JSONL file by lines gives them; broken JSON ends the file with a row no JSON parser
-    reads, so it is counted as an unreadable record."""
-    if path.endswith(".gz"):
-        data = gzip.decompress(data)
-    return [{"text": f"{element}" if isinstance(element, JsonArrayError) else json.dumps(element, ensure_ascii=False)}
-            for _, element in json_array(io.BytesIO(data), max_record_bytes)]
+    JSONL file by lines gives them. Broken JSON, a broken or bomb gzip end the file with a
+    row no JSON parser reads, so it is counted as an unreadable record; the run goes on."""
+    from operators.text.readers import BoundedInflate
+
+    rows = []
+    try:
+        stream = BoundedInflate(io.BytesIO(data), "gzip") if path.endswith(".gz") else io.BytesIO(data)
+        for _, element in json_array(stream, max_record_bytes):
+            rows.append({"text": f"{element}" if isinstance(element, JsonArrayError)
+                         else json.dumps(element, ensure_ascii=False)})
+    except Exception as exc:  # a damaged gzip or a bomb: this file's last row says so
+        rows.append({"text": f"unreadable file: {type(exc).__name__}: {exc}"})
+    return rows
+
+
+def holds_json_array(name: str, stream) -> bool:
+    """The file is one JSON array (Alpaca's .json), whatever its name says, not JSONL. A
+    file that cannot be read says no: reading it by lines reports it."""
+    try:
+        head = (gzip.GzipFile(fileobj=stream) if name.endswith(".gz") else stream).read(4096)
+    except Exception:  # a damaged gzip header, an I/O error
+        return False
+    return is_json_array(head)
 
 
 def script_language(text: str) -> str | None:

@@ -188,6 +188,11 @@ def test_csv_and_tsv_datasets_one_document_per_record(name, delimiter, encoding)
         [("7", title, text, None), ("8", "", RU, None)]
 
 
+def test_a_tsv_that_holds_commas_is_read_by_its_header_not_its_name():
+    rows = read("misnamed.tsv", csv_bytes([["id", "text"], ["1", KK]], ","))
+    assert [(r["source_id"], r["text"]) for r in rows] == [("1", KK)]
+
+
 def test_csv_problems_are_rows_and_reading_goes_on():
     good = ["1", KK]
     data = (csv_bytes([["id", "text"], good]) + b'2,"' + b"x" * 5000 + b'"\r\n' + csv_bytes([["3", RU, "extra"]])

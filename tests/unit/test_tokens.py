@@ -226,3 +226,17 @@ def test_script_language_tells_kazakh_from_russian():
     assert script_language("Осенью листья желтеют и опадают.") == "ru"
     assert script_language("Rivers rise after the spring rain.") == "en"
     assert script_language("Иә.") is None
+
+
+def test_a_damaged_or_bomb_gzip_instruction_array_is_one_unreadable_row_not_a_crash():
+    import gzip
+    import io
+
+    from operators.tokens.sft import array_records, holds_json_array
+
+    data = gzip.compress(json.dumps([{"instruction": "Сұрақ?", "output": "Жауап."}] * 50).encode())
+    cut = array_records("a.json.gz", data[:len(data) // 2], 1 << 20)
+    assert cut[-1]["text"].startswith("unreadable file:")
+    bomb = gzip.compress(b"[" + b" " * (300 << 20) + b"]")
+    assert array_records("b.json.gz", bomb, 1 << 20)[-1]["text"].startswith("unreadable file:")
+    assert not holds_json_array("c.json.gz", io.BytesIO(b"\x1f\x8b not gzip"))
