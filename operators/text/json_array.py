@@ -32,6 +32,7 @@ def is_json_array(head: bytes) -> bool:
 # Where raw_decode stops on a buffer that merely ends too soon: inside a string, or within
 # the last few characters (a cut "true", "\\u00", number or closing bracket).
 _NEEDS_MORE = 16
+_NUMBER_GOES_ON = frozenset(".eE+-0123456789")
 
 
 def json_array(stream: BinaryIO, max_element_bytes: int, chunk_size: int = 1 << 20) -> Iterator[tuple[int, object]]:
@@ -71,11 +72,16 @@ def json_array(stream: BinaryIO, max_element_bytes: int, chunk_size: int = 1 << 
             while True:
                 try:
                     element, end = decoder.raw_decode(buffer, position)
-                    is_number = isinstance(element, (int, float)) and not isinstance(element, bool)
-                    if is_number and len(buffer) - end < _NEEDS_MORE and more():
-                        continue  # "1" of "12", "0" of "0.5": a number near the buffer's end may go on
-                    if is_number and end == len(buffer):
-                        raise JsonArrayError("invalid JSON: the file ends inside a number")
+                    if isinstance(element, (int, float)) and not isinstance(element, bool):
+                        # "1" of "12", "0" of "0.5": a number is whole only when "," or "]" follows
+                        follows = buffer[end:].lstrip()[:1]
+                        if not follows or follows in _NUMBER_GOES_ON:
+                            if more():
+                                continue
+                            if not follows:
+                                raise JsonArrayError("invalid JSON: the file ends inside a number")
+                        if follows not in ",]":
+                            raise JsonArrayError(f"invalid JSON: {follows!r} after a number")
                     break
                 except json.JSONDecodeError as exc:
                     cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(buffer) - _NEEDS_MORE
