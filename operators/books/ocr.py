@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from operators.books.latin_words import reread_latin_words
+
 
 @dataclass(frozen=True)
 class OcrResult:
@@ -141,22 +143,30 @@ class TesseractOCR(OcrEngine):
     name = "tesseract"
 
     def __init__(self, languages: str = "kaz+rus+eng", psm: int = 3, dpi: int = 300, timeout_s: float = 120,
-                 tesseract_cmd: str = "tesseract", backend: str = "auto"):
+                 tesseract_cmd: str = "tesseract", backend: str = "auto", latin_words: str | None = None,
+                 latin_below: float = 90.0):
         if backend not in ("auto", "api", "cli"):
             raise ValueError(f"tesseract backend must be auto, api or cli, not {backend!r}")
         cli_version, installed, tessdata = _tesseract_install(tesseract_cmd)
-        missing = [lang for lang in languages.split("+") if lang not in installed]
+        missing = [lang for lang in languages.split("+") + ([latin_words] if latin_words else []) if lang not in installed]
         if missing:
             packages = " ".join(f"tesseract-ocr-{lang}" for lang in missing)
             raise ValueError(f"no Tesseract language data for {'+'.join(missing)} (install {packages}); "
                              f"installed: {'+'.join(sorted(installed))}")
         self.languages, self.psm, self.dpi, self.timeout_s = languages, psm, dpi, timeout_s
         self.tesseract_cmd = tesseract_cmd
-        self.api = None
+        self.api = self.latin_api = None
         if backend != "cli" and (tesserocr := _tesserocr()) is not None:
             self.api = tesserocr.PyTessBaseAPI(path=tessdata or "", lang=languages, psm=psm)
             self.api.SetVariable("user_defined_dpi", str(dpi))
             self.version = _tesserocr_version()
+            # Unsure words re-read one by one with a Latin model the page's languages lack
+            # (latin_words.py); through the API only, where a word costs milliseconds.
+            if latin_words and latin_words not in languages.split("+"):
+                self.latin_api = tesserocr.PyTessBaseAPI(path=tessdata or "", lang=latin_words,
+                                                         psm=tesserocr.PSM.SINGLE_WORD)
+                self.latin_api.SetVariable("user_defined_dpi", str(dpi))
+                self.latin_words, self.latin_below = latin_words, latin_below
         elif backend == "api":
             raise RuntimeError("tesseract backend=api needs the tesserocr package (pip install tesserocr)")
         else:
@@ -167,7 +177,10 @@ class TesseractOCR(OcrEngine):
         return "cli" if self.api is None else "api"
 
     def settings(self) -> dict:
-        return {"languages": self.languages, "psm": self.psm, "dpi": self.dpi}
+        settings = {"languages": self.languages, "psm": self.psm, "dpi": self.dpi}
+        if self.latin_api is not None:
+            settings.update(latin_words=self.latin_words, latin_below=self.latin_below)
+        return settings
 
     def recognize(self, image: Image.Image) -> OcrResult:
         started = time.perf_counter()
@@ -184,9 +197,20 @@ class TesseractOCR(OcrEngine):
         try:
             if not self.api.Recognize(timeout=max(1, int(self.timeout_s * 1000))):
                 raise self._timed_out(image)
-            return "header\n" + self.api.GetTSVText(0)  # the CLI's TSV has a header line; the API's not
+            tsv = "header\n" + self.api.GetTSVText(0)  # the CLI's TSV has a header line; the API's not
         finally:
             self.api.Clear()  # the page's image and results, not the loaded models
+        if self.latin_api is not None:
+            tsv, _ = reread_latin_words(tsv, functools.partial(self._read_latin, image), image.size, self.latin_below)
+        return tsv
+
+    def _read_latin(self, image: Image.Image, box: tuple[int, int, int, int]) -> tuple[str, float]:
+        self.latin_api.SetImage(image.crop(box))
+        try:
+            self.latin_api.Recognize()
+            return self.latin_api.GetUTF8Text(), self.latin_api.MeanTextConf()
+        finally:
+            self.latin_api.Clear()
 
     def _tsv_cli(self, image: Image.Image) -> str:
         png = io.BytesIO()

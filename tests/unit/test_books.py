@@ -271,7 +271,8 @@ def read_book_as_the_pages_stage_does(book: dict) -> list[dict]:
               for r in t.to_pylist()]
     ocr = {"engine": "tesseract", "dpi": 100, "max_pixels": 80_000_000, "language_check": {"enabled": False},
            "letter_repair": {"enabled": False},
-           "tesseract": {"languages": {"default": "eng"}, "psm": 6, "timeout_s": 60, "backend": "auto"}}
+           "tesseract": {"languages": {"default": "eng"}, "psm": 6, "timeout_s": 60, "backend": "auto",
+                         "latin_words": None, "latin_below": 90}}
     reader = OcrPages(storage, ocr, "cfg")
     return [r for r in routed if not needs_ocr(r)] + [
         reader(validate(pa.Table.from_pylist([r], schema=PAGES), PAGES)).to_pylist()[0]

@@ -137,7 +137,8 @@ def test_a_page_image_that_raises_is_that_pages_error_row(tmp_path, monkeypatch)
 def ocr_settings() -> dict:
     return {"engine": "tesseract", "dpi": 300, "max_pixels": 80_000_000,
             "language_check": {"enabled": False}, "letter_repair": {"enabled": False},
-            "tesseract": {"languages": {"default": "eng", "en": "eng"}, "psm": 6, "timeout_s": 60, "backend": "auto"}}
+            "tesseract": {"languages": {"default": "eng", "en": "eng"}, "psm": 6, "timeout_s": 60, "backend": "auto",
+                         "latin_words": None, "latin_below": 90}}
 
 
 def test_an_ocr_page_that_raises_is_that_pages_error_row_and_the_others_are_read(tmp_path, monkeypatch):

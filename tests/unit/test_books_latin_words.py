@@ -1,0 +1,95 @@
+"""Latin words in Kazakh pages (operators/books/latin_words.py): the rule on Tesseract TSV rows,
+then real Tesseract (kaz+rus, words re-read with eng) on a typeset Kazakh page with English
+names, acronyms and an address in it."""
+import pytest
+
+from operators.books.latin_words import PAD, reread_latin_words, same_in_look_alikes
+from operators.books.ocr import TesseractOCR
+from tests.unit.test_books_ocr import cer, kazakh_letter_recall, typeset
+
+HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+
+
+def tsv(*words: tuple[str, float]) -> str:
+    rows = [HEADER, "\t".join(map(str, (4, 1, 1, 1, 1, 0, 0, 0, 900, 40, -1, "")))]
+    rows += ["\t".join(map(str, (5, 1, 1, 1, 1, i + 1, 100 * i, 0, 90, 40, conf, word)))
+             for i, (word, conf) in enumerate(words)]
+    return "\n".join(rows)
+
+
+def words_of(table: str) -> list[str]:
+    return [row.split("\t")[11] for row in table.split("\n")[1:] if row.startswith("5\t")]
+
+
+def test_only_unsure_non_kazakh_words_take_a_sure_latin_reading():
+    # What Tesseract's eng model reads in each box, with its confidence (measured readings).
+    english = {"У/тдо\\$": ("Windows", 96), "СРО": ("GPU", 96), "(ОСЬ)": ("(OCR)", 96), "ҚР": ("KP", 96),
+               "жұмыс": ("JKYMBIC", 0), "туралы": ("TYypaJibl", 14), "на": ("Ha", 95), "ВВС": ("BBC", 96),
+               "Біз": ("bi3", 85), "ЖОО": ("MOO", 79), "Рушфоп": ("Python is", 96), "м/м/м/.Ка?ла.К2,": ("www.kaznu.kz,", 91)}
+    page = tsv(("У/тдо\\$", 16.9), ("СРО", 86.8), ("(ОСЬ)", 44.6), ("ҚР", 60.0), ("жұмыс", 70.0), ("туралы", 83.2),
+               ("на", 89.5), ("ВВС", 80.0), ("Біз", 80.0), ("ЖОО", 83.2), ("Рушфоп", 39.8), ("м/м/м/.Ка?ла.К2,", 0.0),
+               ("Google", 60.0), ("компаниясы", 96.4), ("5", 50.0))
+    asked = []
+
+    def read_box(box):
+        word = words_of(page)[(box[0] + PAD) // 100]
+        asked.append(word)
+        return english.get(word, ("", 0))
+
+    out, replaced = reread_latin_words(page, read_box, size=(2000, 100))
+    assert words_of(out) == ["Windows", "GPU", "(OCR)", "ҚР", "жұмыс", "туралы", "на", "ВВС", "Біз", "ЖОО", "Рушфоп",
+                             "www.kaznu.kz,", "Google", "компаниясы", "5"]
+    assert replaced == 4
+    # Sure words, words with a letter only Kazakh writes, Latin ones and numbers are not read again.
+    assert "компаниясы" not in asked and "ҚР" not in asked and "Google" not in asked and "5" not in asked
+    # the replaced word carries the English reading's confidence; the rest of the TSV is untouched
+    assert out.split("\n")[2].split("\t")[10:] == ["96", "Windows"]
+    assert out.split("\n")[:2] == page.split("\n")[:2]
+
+
+def test_boxes_are_padded_inside_the_image():
+    boxes = []
+    reread_latin_words(tsv(("СРО", 50.0)), lambda box: boxes.append(box) or ("", 0), size=(80, 30))
+    assert boxes == [(0, 0, 80, 30)]
+
+
+@pytest.mark.parametrize("latin, cyrillic, same", [("Ha", "на", True), ("BBC", "ВВС", True), ("API", "АРІ", True),
+                                                   ("GPU", "СРО", False), ("OCR", "ОСК", False)])
+def test_look_alike_words(latin, cyrillic, same):
+    assert same_in_look_alikes(latin, cyrillic) is same
+
+
+KAZAKH_WITH_LATIN = ("Біз Windows және Linux жүйелерінде Python тілінде бағдарлама жазамыз. Google компаниясы мен "
+                     "Microsoft корпорациясы жаңа GPU ұсынды, ал NASA мен UNESCO бұл жобаны қолдады. "
+                     "Сайттың мекенжайы www.kaznu.kz болып табылады. Қазақ тілі мен әдебиеті ұлттық мұра.")
+LATIN = ["Windows", "Linux", "Python", "Google", "Microsoft", "GPU", "NASA", "UNESCO", "www.kaznu.kz"]
+
+
+@pytest.fixture(scope="module")
+def kazakh_page():
+    return typeset(KAZAKH_WITH_LATIN)
+
+
+def test_tesseract_reads_latin_words_on_a_kazakh_page(kazakh_page):
+    image, reference = kazakh_page
+    without = TesseractOCR(languages="kaz+rus", backend="api").recognize(image)
+    engine = TesseractOCR(languages="kaz+rus", backend="api", latin_words="eng")
+    result = engine.recognize(image)
+    # Measured: all but "Python" (read "Ру{Поп", Tesseract sure of it), "Microsoft" (read with a
+    # Kazakh letter, "Місго5оҒ") and the address (English 88% sure).
+    assert {"Windows", "Linux", "Google", "GPU", "NASA", "UNESCO"} <= set(result.text.replace(",", " ").split()), result.text
+    assert sum(word in without.text for word in LATIN) <= 1, without.text  # what kaz+rus alone makes of them
+    assert cer(reference, result.text) < cer(reference, without.text) / 2
+    assert kazakh_letter_recall(reference, result.text) >= 0.95, result.text
+    assert engine.config_hash != TesseractOCR(languages="kaz+rus", backend="api").config_hash
+
+
+def test_latin_rereading_is_off_where_the_page_has_a_latin_model():
+    engine = TesseractOCR(languages="rus+eng", backend="api", latin_words="eng")
+    assert engine.latin_api is None
+    assert engine.config_hash == TesseractOCR(languages="rus+eng", backend="api").config_hash
+
+
+def test_a_missing_latin_model_is_named():
+    with pytest.raises(ValueError, match="tesseract-ocr-xyz"):
+        TesseractOCR(languages="kaz+rus", latin_words="xyz")
