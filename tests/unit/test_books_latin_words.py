@@ -3,7 +3,7 @@ then real Tesseract (kaz+rus, words re-read with eng) on a typeset Kazakh page w
 names, acronyms and an address in it."""
 import pytest
 
-from operators.books.latin_words import PAD, reread_latin_words, same_in_look_alikes
+from operators.books.latin_words import MAX_WORDS, PAD, reread_latin_words, same_in_look_alikes
 from operators.books.ocr import TesseractOCR
 from tests.unit.test_books_ocr import cer, kazakh_letter_recall, typeset
 
@@ -93,3 +93,11 @@ def test_latin_rereading_is_off_where_the_page_has_a_latin_model():
 def test_a_missing_latin_model_is_named():
     with pytest.raises(ValueError, match="tesseract-ocr-xyz"):
         TesseractOCR(languages="kaz+rus", latin_words="xyz")
+
+
+def test_a_page_of_unsure_words_is_read_again_only_up_to_a_bound():
+    asked = []
+    out, replaced = reread_latin_words(tsv(*[("СРО", 50.0)] * (MAX_WORDS + 20)),
+                                       lambda box: asked.append(box) or ("GPU", 96), size=(20000, 100))
+    assert len(asked) == replaced == MAX_WORDS
+    assert words_of(out).count("GPU") == MAX_WORDS and words_of(out).count("СРО") == 20
