@@ -193,7 +193,7 @@ def build_pages(args, workdir: Path) -> tuple[list[dict], dict]:
     """Writes one PDF per (kind, language, font[, dpi]) and returns page specs with ground truth."""
     rng = random.Random(20240601)
     pools = C.paragraphs()
-    if args.fonts:
+    if getattr(args, "fonts", None):  # ocr_wrong_catalog.py builds its pages here too, without --fonts
         fonts = {Path(f).stem: f for f in args.fonts}
     else:
         fonts = {k: v for k, v in FONT_FILES.items() if os.path.exists(v)}

@@ -65,6 +65,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dpi", type=int, default=300, help="scan dpi of the books (200 or 300)")
+    ap.add_argument("--fonts", nargs="+", metavar="FILE", help="the books typeset in these font files (as ocr_eval.py --fonts)")
     args = ap.parse_args()
 
     from omegaconf import OmegaConf
@@ -79,7 +80,7 @@ def main() -> None:
     config_hash = ocr_config_hash(cfg.ocr)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qazflow-ocr-wrong-catalog-") as tmp:
-        specs, _ = E.build_pages(argparse.Namespace(quick=False), Path(tmp))
+        specs, _ = E.build_pages(argparse.Namespace(quick=False, fonts=args.fonts), Path(tmp))
         rows = E.route(specs, cfg)
         books = [s for s in specs if s["kind"] == "scanned" and s["dpi"] == args.dpi and s["lang"] in ("kk", "ru")]
         for s in books:
@@ -128,7 +129,7 @@ def main() -> None:
     }
     print(C.md_table(["", "value"], [[k, v] for k, v in result["cer"].items()]))
     print(result)
-    path = C.write_results(NAME + ("" if args.dpi == 300 else f"_{args.dpi}dpi"),
+    path = C.write_results(NAME + ("" if args.dpi == 300 else f"_{args.dpi}dpi") + ("_fonts" if args.fonts else ""),
                            {"benchmark": NAME, "machine": C.machine(), "dpi": args.dpi, **result})
     print(f"\nresults: {path.relative_to(C.REPO)}")
 
