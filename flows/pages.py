@@ -171,7 +171,8 @@ class OcrPages:
             t = self.ocr["tesseract"]
             settings = dict(languages=t["languages"].get(language or "default", t["languages"]["default"]),
                             psm=t["psm"], timeout_s=t["timeout_s"], dpi=self.ocr["dpi"], backend=t["backend"],
-                            latin_words=t["latin_words"], latin_below=t["latin_below"])
+                            latin_words=t["latin_words"], latin_below=t["latin_below"],
+                            known_word=self.letters.knows if self.letters else None)
         else:
             e = self.ocr["easyocr"]
             settings = dict(languages=tuple(e["languages"]), gpu=e["gpu"], model_dir=e["model_dir"],

@@ -102,12 +102,16 @@ class KazakhLetterRepair:
                 return found.pop() if len(found) == 1 else word  # two readings fit: leave it to a person
         return word
 
+    def knows(self, word: str) -> bool:
+        """The Kazakh or the Russian list knows the word as written (a stem or a stem with a suffix rule)."""
+        return self.kazakh.knows(word, stem_prefixes=False) or (
+            self.russian is not None and self.russian.knows(word, stem_prefixes=False))
+
     def patronymic(self, word: str) -> str | None:
         """The word repaired as a patronymic, or None if it is none. A name no list knows is
         not guessed at further ("Кунанбайулы" → "Кунанбайұлы")."""
         match = PATRONYMIC.fullmatch(word)
-        if match is None or self.kazakh.knows(word, stem_prefixes=False) or (
-                self.russian is not None and self.russian.knows(word, stem_prefixes=False)):
+        if match is None or self.knows(word):
             return None
         name, suffix = match.groups()
         return name[0] + name[1:].translate(NAME_LETTERS) + {"улы": "ұлы", "кызы": "қызы"}.get(suffix, suffix)

@@ -16,6 +16,7 @@ import os
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,7 +145,7 @@ class TesseractOCR(OcrEngine):
 
     def __init__(self, languages: str = "kaz+rus+eng", psm: int = 3, dpi: int = 300, timeout_s: float = 120,
                  tesseract_cmd: str = "tesseract", backend: str = "auto", latin_words: str | None = None,
-                 latin_below: float = 90.0):
+                 latin_below: float = 90.0, known_word: Callable[[str], bool] | None = None):
         if backend not in ("auto", "api", "cli"):
             raise ValueError(f"tesseract backend must be auto, api or cli, not {backend!r}")
         cli_version, installed, tessdata = _tesseract_install(tesseract_cmd)
@@ -167,6 +168,7 @@ class TesseractOCR(OcrEngine):
                                                          psm=tesserocr.PSM.SINGLE_WORD)
                 self.latin_api.SetVariable("user_defined_dpi", str(dpi))
                 self.latin_words, self.latin_below = latin_words, latin_below
+                self.known_word = known_word  # a word the page's languages know is never read again
         elif backend == "api":
             raise RuntimeError("tesseract backend=api needs the tesserocr package (pip install tesserocr)")
         else:
@@ -201,7 +203,8 @@ class TesseractOCR(OcrEngine):
         finally:
             self.api.Clear()  # the page's image and results, not the loaded models
         if self.latin_api is not None:
-            tsv, _ = reread_latin_words(tsv, functools.partial(self._read_latin, image), image.size, self.latin_below)
+            tsv, _ = reread_latin_words(tsv, functools.partial(self._read_latin, image), image.size, self.latin_below,
+                                        known=self.known_word)
         return tsv
 
     def _read_latin(self, image: Image.Image, box: tuple[int, int, int, int]) -> tuple[str, float]:

@@ -3,7 +3,7 @@ then real Tesseract (kaz+rus, words re-read with eng) on a typeset Kazakh page w
 names, acronyms and an address in it."""
 import pytest
 
-from operators.books.latin_words import MAX_WORDS, PAD, reread_latin_words, same_in_look_alikes
+from operators.books.latin_words import MAX_WORDS, PAD, reread_latin_words, same_shapes
 from operators.books.ocr import TesseractOCR
 from tests.unit.test_books_ocr import cer, kazakh_letter_recall, typeset
 
@@ -21,30 +21,47 @@ def words_of(table: str) -> list[str]:
     return [row.split("\t")[11] for row in table.split("\n")[1:] if row.startswith("5\t")]
 
 
-def test_only_unsure_non_kazakh_words_take_a_sure_latin_reading():
-    # What Tesseract's eng model reads in each box, with its confidence (measured readings).
-    english = {"У/тдо\\$": ("Windows", 96), "СРО": ("GPU", 96), "(ОСЬ)": ("(OCR)", 96), "ҚР": ("KP", 96),
-               "жұмыс": ("JKYMBIC", 0), "туралы": ("TYypaJibl", 14), "на": ("Ha", 95), "ВВС": ("BBC", 96),
-               "Біз": ("bi3", 85), "ЖОО": ("MOO", 79), "Рушфоп": ("Python is", 96), "м/м/м/.Ка?ла.К2,": ("www.kaznu.kz,", 91)}
-    page = tsv(("У/тдо\\$", 16.9), ("СРО", 86.8), ("(ОСЬ)", 44.6), ("ҚР", 60.0), ("жұмыс", 70.0), ("туралы", 83.2),
-               ("на", 89.5), ("ВВС", 80.0), ("Біз", 80.0), ("ЖОО", 83.2), ("Рушфоп", 39.8), ("м/м/м/.Ка?ла.К2,", 0.0),
-               ("Google", 60.0), ("компаниясы", 96.4), ("5", 50.0))
+# What Tesseract's eng model reads in each box, with its confidence (measured readings, and
+# "Тһеге" from a real PDF read with kaz+rus).
+ENGLISH = {"У/тдо\\$": ("Windows", 96), "СРО": ("GPU", 96), "(ОСЬ)": ("(OCR)", 96), "ҚР": ("KP", 96),
+           "жұмыс": ("JKYMBIC", 0), "туралы": ("TYypaJibl", 14), "на": ("Ha", 95), "ВВС": ("BBC", 96),
+           "Біз": ("bi3", 85), "ЖОО": ("MOO", 79), "Рушфоп": ("Python is", 96), "м/м/м/.Ка?ла.К2,": ("www.kaznu.kz,", 91),
+           "Тһеге": ("There", 95), "Ол": ("On", 95), "РОҒ": ("PDF", 94)}
+PAGE = tsv(("У/тдо\\$", 16.9), ("СРО", 86.8), ("(ОСЬ)", 44.6), ("ҚР", 60.0), ("жұмыс", 70.0), ("туралы", 83.2),
+           ("на", 89.5), ("ВВС", 80.0), ("Біз", 80.0), ("ЖОО", 83.2), ("Рушфоп", 39.8), ("м/м/м/.Ка?ла.К2,", 0.0),
+           ("Тһеге", 70.0), ("Ол", 85.0), ("РОҒ", 60.0), ("Google", 60.0), ("компаниясы", 96.4), ("5", 50.0))
+KNOWN = {"на", "ол", "жұмыс", "туралы", "біз"}  # what the Kazakh and Russian lists know of these
+
+
+def reread(page: str, known=None):
     asked = []
 
     def read_box(box):
         word = words_of(page)[(box[0] + PAD) // 100]
         asked.append(word)
-        return english.get(word, ("", 0))
+        return ENGLISH.get(word, ("", 0))
 
-    out, replaced = reread_latin_words(page, read_box, size=(2000, 100))
-    assert words_of(out) == ["Windows", "GPU", "(OCR)", "ҚР", "жұмыс", "туралы", "на", "ВВС", "Біз", "ЖОО", "Рушфоп",
-                             "www.kaznu.kz,", "Google", "компаниясы", "5"]
-    assert replaced == 4
-    # Sure words, words with a letter only Kazakh writes, Latin ones and numbers are not read again.
-    assert "компаниясы" not in asked and "ҚР" not in asked and "Google" not in asked and "5" not in asked
+    out, replaced = reread_latin_words(page, read_box, size=(2000, 100), known=known)
+    return words_of(out), replaced, asked, out
+
+
+def test_only_unsure_unknown_words_take_a_sure_latin_reading():
+    words, replaced, asked, out = reread(PAGE, known=lambda word: word.lower() in KNOWN)
+    assert words == ["Windows", "GPU", "(OCR)", "ҚР", "жұмыс", "туралы", "на", "ВВС", "Біз", "ЖОО", "Рушфоп",
+                     "www.kaznu.kz,", "There", "Ол", "PDF", "Google", "компаниясы", "5"]
+    assert replaced == 6
+    # Sure words, Latin ones and numbers are not read again.
+    assert not {"компаниясы", "Google", "5"} & set(asked)
     # the replaced word carries the English reading's confidence; the rest of the TSV is untouched
     assert out.split("\n")[2].split("\t")[10:] == ["96", "Windows"]
-    assert out.split("\n")[:2] == page.split("\n")[:2]
+    assert out.split("\n")[:2] == PAGE.split("\n")[:2]
+
+
+def test_without_word_lists_words_of_the_same_shapes_keep_their_reading():
+    words, replaced, _, _ = reread(PAGE)
+    assert words[words.index("на")] == "на" and "Тһеге" in words and "ВВС" in words and "ҚР" in words
+    assert "On" in words  # no list to say Ол is a word: its shapes differ from "On"
+    assert replaced == 6
 
 
 def test_boxes_are_padded_inside_the_image():
@@ -54,9 +71,10 @@ def test_boxes_are_padded_inside_the_image():
 
 
 @pytest.mark.parametrize("latin, cyrillic, same", [("Ha", "на", True), ("BBC", "ВВС", True), ("API", "АРІ", True),
-                                                   ("GPU", "СРО", False), ("OCR", "ОСК", False)])
-def test_look_alike_words(latin, cyrillic, same):
-    assert same_in_look_alikes(latin, cyrillic) is same
+                                                   ("KP", "ҚР", True), ("There", "Тһеге", True),
+                                                   ("GPU", "СРО", False), ("OCR", "ОСК", False), ("On", "Ол", False)])
+def test_same_shapes(latin, cyrillic, same):
+    assert same_shapes(latin, cyrillic) is same
 
 
 KAZAKH_WITH_LATIN = ("Біз Windows және Linux жүйелерінде Python тілінде бағдарлама жазамыз. Google компаниясы мен "
