@@ -85,6 +85,16 @@ def assemble_text(page_texts: list[str | None]) -> tuple[str, list[int]]:
     return text, offsets
 
 
+def _why_unread(page: dict) -> str:
+    """Why a page gave no text: its error; OCR that found none (a photograph, a blank page:
+    the routing reason only says why it was OCR'd); or why it was not OCR'd."""
+    if page["error"]:
+        return page["error"]
+    if page.get("method") not in (None, "none", "textlayer"):
+        return f"{page['method']} read no text (sent to OCR: {page['route_reason']})"
+    return page["route_reason"] or "no text"
+
+
 class BookAssembly:
     """All page rows of one book → its document row (rejected when no page has text)."""
 
@@ -109,7 +119,7 @@ class BookAssembly:
         columns["ocr_confidence"] = sum(confidences) / len(confidences) if confidences else None
         columns["page_offsets"] = offsets
         if not text:
-            unread = Counter(p["error"] or p["route_reason"] or "no text" for p in real)
+            unread = Counter(_why_unread(p) for p in real)
             detail = "no readable page: " + "; ".join(f"{n} page(s): {why}" for why, n in unread.most_common())
             return error_document(SOURCE, uri, book_id, self.name, detail, title=title, **columns)
         return new_document(SOURCE, uri, book_id, text, title, **columns)

@@ -91,6 +91,9 @@ def test_book_document_and_scanned_only_rejection():
     scans = list(PdfTextLayer()("b3", "b3.pdf", make_pdf([None, None])))
     rejected = assembly("b3", "b3.pdf", scans)
     assert rejected["reason"] == "BookAssembly" and "2 page(s)" in rejected["detail"]
+    # OCR'd pages that gave no text (photographs, blank pages) say so, not only why they were OCR'd
+    blank = [{**p, "method": "tesseract", "text": "", "error": None} for p in scans]
+    assert "2 page(s): tesseract read no text (sent to OCR: text layer has 0 chars" in assembly("b3", "b3.pdf", blank)["detail"]
     broken = assembly("b4", "b4.pdf", list(PdfTextLayer()("b4", "b4.pdf", b"junk")))
     assert broken["reason"] == "BookAssembly" and "cannot open PDF" in broken["detail"]
 
