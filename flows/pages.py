@@ -239,7 +239,11 @@ class OcrPages:
             return {**read, "ocr_language": languages}
         verdict = self.language.detect(read["text"])
         first = attempt(read, languages, verdict, self.language.quality(read["confidence"], verdict))
-        second_reading = self.language.second_reading(verdict, languages_read(languages))
+        read_for = languages_read(languages)
+        second_reading = self.language.second_reading(verdict, read_for)
+        short = second_reading is None and verdict.language is None
+        if short:
+            second_reading = self.language.short_page_reading(read["text"], read_for)
         if second_reading is None:
             return {**read, "ocr_language": languages, "detected_language": verdict.language,
                     "ocr_attempts": json.dumps([first], ensure_ascii=False)}
@@ -250,7 +254,14 @@ class OcrPages:
         second = attempt(second_read, reading_languages(again), second_verdict,
                          self.language.quality(second_read["confidence"], second_verdict))
         reason = f"{why}, OCR'd for {page['language'] or 'no catalog language'} ({languages})"
-        return keep_better(read, second_read, [first, second], reason)
+        if not short:
+            return keep_better(read, second_read, [first, second], reason)
+        # Too short for language ID: both readings measured by the words any of their
+        # languages knows, and confidence, as the book pass does.
+        both = read_for | languages_read(reading_languages(again))
+        first["book_quality"] = self.language.book_quality(read["text"], read["confidence"], both)
+        second["book_quality"] = self.language.book_quality(second_read["text"], second_read["confidence"], both)
+        return keep_better(read, second_read, [first, second], reason, measure="book_quality")
 
     def _repaired(self, row: dict) -> dict:
         """Misread letters repaired: Kazakh look-alikes on Kazakh pages (by their text, else by

@@ -46,6 +46,8 @@ DICTIONARY_WEIGHT = 0.7
 # an English page read with kaz+rus comes out as Cyrillic gibberish ("Тһе диіск бгом/п").
 MIN_KNOWN_WORDS = 0.3
 UNKNOWN = "und"
+MIN_SHORT_WORDS = 2  # words (of WORD) a page too short for language ID needs to be judged by word lists
+SHORT_KNOWN = 0.5  # ... and the share of them its reading's lists must know to be read only once
 # A reading in the right language knows most of its words (Kazakh read with kaz+rus 0.9,
 # Russian with rus+eng 0.8 on degraded scans); below this, a language the reading had no
 # model for and that scores close (RIVAL_SHARE of the best) gets its own reading too.
@@ -125,6 +127,20 @@ class PageLanguage:
             return language, f"text reads as {language}"
         target = next((lang for lang in self.candidates if lang not in read_for), None)
         return (target, "text reads as none of the languages it was OCR'd for") if target else None
+
+    def short_page_reading(self, text: str | None, read_for: frozenset[str]) -> tuple[str, str] | None:
+        """(language to OCR the page again for, why) for a page with too little text for
+        language ID (a title page, a caption, a form): where the reading's word lists know
+        under SHORT_KNOWN of its words, the first candidate the reading had no model for.
+        An English form read with kaz+rus comes out "СоуТеге із а perfectly стотпшепі word.";
+        a Kazakh title page's words are known, and it is read once."""
+        if len(WORD.findall((text or "").lower())) < MIN_SHORT_WORDS:
+            return None
+        share = self.known_share(text, read_for)
+        target = next((lang for lang in self.candidates if lang not in read_for), None)
+        if share >= SHORT_KNOWN or target is None:
+            return None
+        return target, f"short page: the word lists of the languages it was read in know {share:.0%} of its words"
 
     def known_share(self, text: str | None, languages: frozenset[str]) -> float:
         """Share of the words any of `languages`' lists knows: one yardstick for two
