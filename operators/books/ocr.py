@@ -168,7 +168,7 @@ class TesseractOCR(OcrEngine):
                                                          psm=tesserocr.PSM.SINGLE_WORD)
                 self.latin_api.SetVariable("user_defined_dpi", str(dpi))
                 self.latin_words, self.latin_below = latin_words, latin_below
-                self.known_word = known_word  # a word the page's languages know is never read again
+                self.known_word = known_word  # a word the page's languages know keeps its reading
         elif backend == "api":
             raise RuntimeError("tesseract backend=api needs the tesserocr package (pip install tesserocr)")
         else:
