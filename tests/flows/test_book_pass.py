@@ -1,7 +1,8 @@
 """The book pass of the pages stage on the shared local Ray: a Kazakh book catalogued as
-Russian, with a page too short for its own language check, gets that page read again
-with the Kazakh models because the rest of the book reads as Kazakh; a rerun reads
-nothing twice."""
+Russian, with a page too short for any check of its own (one word), gets that page read
+again with the Kazakh models because the rest of the book reads as Kazakh; a short page
+of a sentence is read again by its own check (its words unknown to the Russian lists); a
+rerun reads nothing twice."""
 import json
 
 import pyarrow.parquet as pq
@@ -17,6 +18,7 @@ from operators.books.ledger import current_page_rows
 from tests.unit.test_books_ocr import KAZAKH_LETTERS, PAGES, typeset
 
 SHORT = "Ұлы дала елінің өнері мен әдебиеті ұрпаққа үлгі."  # under the check's 150 letters
+ONE_WORD = "Әдебиет"  # too little even for the short-page check's word lists
 
 
 def run_stage(books, out) -> tuple[dict, object]:
@@ -32,28 +34,29 @@ def book(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scans") / "kitap"
     folder.mkdir()
     sentences = PAGES["kk"].split(". ")
-    texts = [PAGES["kk"], ". ".join(sentences[::-1]), SHORT]
+    texts = [PAGES["kk"], ". ".join(sentences[::-1]), SHORT, ONE_WORD]
     for i, text in enumerate(texts, 1):
         typeset(text)[0].save(folder / f"{i:04d}.png")
     return folder
 
 
-def test_a_short_kazakh_page_is_read_again_for_its_book_and_once_only(ray_session, book, tmp_path):
+def test_a_one_word_kazakh_page_is_read_again_for_its_book_a_short_one_by_its_own_check_and_once_only(ray_session, book, tmp_path):
     out = tmp_path / "out"
     info, cfg = run_stage(book, out)
-    assert info["read_again_for_their_book"] == 1 and info["pages"] == 3
+    assert info["read_again_for_their_book"] == 1 and info["pages"] == 4
 
     rows = current_page_rows(pq.read_table(out / "pages"), ocr_config_hash(cfg.ocr)).to_pylist()
-    assert [r["page"] for r in rows] == [1, 2, 3]
-    long_pages, short = rows[:2], rows[2]
+    assert [r["page"] for r in rows] == [1, 2, 3, 4]
+    long_pages, short, word = rows[:2], rows[2], rows[3]
     assert all(r["detected_language"] == "kk" and r["ocr_language"] == "kaz+rus" and not r["ocr_pass"]
                for r in long_pages)  # their own check read them again
-    assert short["ocr_pass"] == 2 and short["ocr_language"] == "kaz+rus"
-    assert short["reocr_reason"] == "book reads as kk (2 of 2 checked pages); this page read as too little " \
-                                    "text to tell with rus+eng"
-    assert [a["languages"] for a in json.loads(short["ocr_attempts"])] == ["rus+eng", "kaz+rus"]
-    assert set(short["text"]) & set(KAZAKH_LETTERS)
+    assert not short["ocr_pass"] and short["ocr_language"] == "kaz+rus" and short["reocr_reason"].startswith("short page:")
+    assert word["ocr_pass"] == 2 and word["ocr_language"] == "kaz+rus"
+    assert word["reocr_reason"] == "book reads as kk (2 of 2 checked pages); this page read as too little " \
+                                   "text to tell with rus+eng"
+    assert [a["languages"] for a in json.loads(word["ocr_attempts"])] == ["rus+eng", "kaz+rus"]
+    assert set(short["text"]) & set(KAZAKH_LETTERS) and set(word["text"]) & set(KAZAKH_LETTERS)
 
     (out / "_stages" / "pages.json").unlink()  # the stage runs again: nothing is left to read
     again, _ = run_stage(book, out)
-    assert again["read_again_for_their_book"] == 0 and again["resumed"] == 3
+    assert again["read_again_for_their_book"] == 0 and again["resumed"] == 4
