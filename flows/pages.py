@@ -256,12 +256,9 @@ class OcrPages:
         reason = f"{why}, OCR'd for {page['language'] or 'no catalog language'} ({languages})"
         if not short:
             return keep_better(read, second_read, [first, second], reason)
-        # Too short for language ID: both readings measured by the words any of their
-        # languages knows, and confidence, as the book pass does.
-        both = read_for | languages_read(reading_languages(again))
-        first["book_quality"] = self.language.book_quality(read["text"], read["confidence"], both)
-        second["book_quality"] = self.language.book_quality(second_read["text"], second_read["confidence"], both)
-        return keep_better(read, second_read, [first, second], reason, measure="book_quality")
+        # Too short for language ID: measured by the words either reading's languages know.
+        return self.language.keep_better_by_words(read, second_read, [first, second],
+                                                  read_for | languages_read(reading_languages(again)), reason)
 
     def _repaired(self, row: dict) -> dict:
         """Misread letters repaired: Kazakh look-alikes on Kazakh pages (by their text, else by
@@ -307,13 +304,9 @@ class ReadAgain(OcrPages):
         attempts = json.loads(row["ocr_attempts"] or "[]") or [self._first_attempt(row)]
         attempts.append(attempt(read, reading_languages(engine), verdict,
                                 self.language.quality(read["confidence"], verdict)))
-        # Both readings measured alike: words any of the book's and the readings'
-        # languages knows, and confidence.
-        first = kept_attempt(attempts)
-        languages = frozenset({language, first.get("detected"), verdict.language}) & set(self.language.candidates)
-        first["book_quality"] = self.language.book_quality(row["text"], row["confidence"], languages)
-        attempts[-1]["book_quality"] = self.language.book_quality(read["text"], read["confidence"], languages)
-        kept = keep_better(row, read, attempts, why, measure="book_quality")
+        # Both readings measured alike: words any of the book's and the readings' languages knows.
+        languages = frozenset({language, kept_attempt(attempts).get("detected"), verdict.language})
+        kept = self.language.keep_better_by_words(row, read, attempts, languages & set(self.language.candidates), why)
         return self._repaired(kept) if attempts[-1]["kept"] else kept
 
     def _first_attempt(self, row: dict) -> dict:

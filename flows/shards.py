@@ -182,7 +182,6 @@ def instruction_files(cfg: DictConfig, storage: Storage) -> list[str]:
     return sorted(files)
 
 
-
 def _holds_json_array(storage: Storage, uri: str) -> bool:
     from operators.tokens.sft import holds_json_array
 

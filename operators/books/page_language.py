@@ -156,6 +156,14 @@ class PageLanguage:
         return round(DICTIONARY_WEIGHT * self.known_share(text, languages)
                      + (1 - DICTIONARY_WEIGHT) * (confidence or 0.0) / 100, 4)
 
+    def keep_better_by_words(self, first: dict, second: dict, attempts: list[dict], languages: frozenset[str],
+                             reason: str) -> dict:
+        """keep_better for two readings measured alike where language ID cannot judge them:
+        by the words any of `languages` knows, and confidence (`book_quality`)."""
+        kept_attempt(attempts)["book_quality"] = self.book_quality(first["text"], first["confidence"], languages)
+        attempts[-1]["book_quality"] = self.book_quality(second["text"], second["confidence"], languages)
+        return keep_better(first, second, attempts, reason, measure="book_quality")
+
     def quality(self, confidence: float | None, verdict: Verdict) -> float:
         hit_rate = verdict.hits.get(verdict.language, 0.0) if verdict.language else 0.0
         return round(DICTIONARY_WEIGHT * hit_rate + (1 - DICTIONARY_WEIGHT) * (confidence or 0.0) / 100, 4)

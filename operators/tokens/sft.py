@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from operators.text.json_array import JsonArrayError, is_json_array, json_array
 from operators.text.normalize import normalize_whitespace, remove_control_chars
 from operators.text.pii import find_pii, redact
+from operators.text.readers import BoundedInflate
 from schemas.shard import SFT_SHARD, TOKEN_TYPE
 
 IGNORE = -100
@@ -69,8 +70,6 @@ def array_records(path: str, data: bytes, max_record_bytes: int) -> list[dict]:
     (Alpaca's and most Hugging Face instruction sets' `.json`, gzipped or not), as reading a
     JSONL file by lines gives them. Broken JSON, a broken or bomb gzip end the file with a
     row no JSON parser reads, so it is counted as an unreadable record; the run goes on."""
-    from operators.text.readers import BoundedInflate
-
     rows = []
     try:
         stream = BoundedInflate(io.BytesIO(data), "gzip") if path.endswith(".gz") else io.BytesIO(data)
