@@ -75,8 +75,11 @@ def reread_latin_words(tsv: str, read_box: ReadBox, size: tuple[int, int], below
             continue
         left, top, width, height = (int(v) for v in fields[6:10])
         box = (max(0, left - PAD), max(0, top - PAD), min(size[0], left + width + PAD), min(size[1], top + height + PAD))
-        text, sure = read_box(box)
         asked += 1
+        try:
+            text, sure = read_box(box)
+        except Exception:  # a box the second model cannot take (empty, outside the image): the word stays as read
+            continue
         text = text.strip()
         if (" " in text or not is_latin(text) or sure < min_confidence or sure <= confidence
                 or keeps_its_reading(word, text, known)):

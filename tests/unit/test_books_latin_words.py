@@ -1,6 +1,8 @@
 """Latin words in Kazakh pages (operators/books/latin_words.py): the rule on Tesseract TSV rows,
 then real Tesseract (kaz+rus, words re-read with eng) on a typeset Kazakh page with English
 names, acronyms and an address in it."""
+import functools
+
 import pytest
 
 from operators.books.latin_words import MAX_WORDS, PAD, reread_latin_words, same_shapes
@@ -119,3 +121,15 @@ def test_a_page_of_unsure_words_is_read_again_only_up_to_a_bound():
                                        lambda box: asked.append(box) or ("GPU", 96), size=(20000, 100))
     assert len(asked) == replaced == MAX_WORDS
     assert words_of(out).count("GPU") == MAX_WORDS and words_of(out).count("СРО") == 20
+
+
+def test_a_word_whose_box_cannot_be_read_again_stays_as_read():
+    # Tesseract reports a word on the image's right edge: its padded box is empty there, and
+    # tesserocr refuses an empty image (ValueError); the page keeps its reading.
+    engine = TesseractOCR(languages="kaz+rus", backend="api", latin_words="eng")
+    image, _ = typeset("Біз")
+    page = tsv(("СРО", 50.0)).replace("\t0\t0\t90\t40\t50.0\t", f"\t{image.width + 10}\t0\t90\t40\t50.0\t")
+    with pytest.raises(ValueError):
+        engine._read_latin(image, (image.width, 0, image.width, 44))
+    out, replaced = reread_latin_words(page, functools.partial(engine._read_latin, image), image.size)
+    assert words_of(out) == ["СРО"] and replaced == 0
